@@ -1,0 +1,527 @@
+"""A training run: data, network, optimizer, metric history, events and listeners.
+
+``Run`` is synchronous: ``run_steps(n)`` trains in the calling thread, in chunks (one
+kernel call runs many mini-batch steps). Commands (hyperparameter changes, weight edits)
+queue up and are applied between chunks at an exact step, which is recorded as an event;
+the same config and the same events give bit-identical parameters. The threaded runner
+in :mod:`workbench.run.runner` drives a Run from a background thread.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..config import EXACT_SOLVERS, ConfigError, RunConfig, load_config
+from ..core import Network, coordinate_descent, make_optimizer, normal_equations
+from ..core import kernels as K
+from ..data import Dataset, load_dataset
+from .history import Chunk, History
+
+LIVE_KEYS = ("lr", "momentum", "nesterov", "decay", "l1", "l2", "batch_size")
+_CFG_PATH = {"lr": "optimizer.lr", "momentum": "optimizer.momentum",
+             "nesterov": "optimizer.nesterov", "decay": "optimizer.decay",
+             "l1": "regularization.l1", "l2": "regularization.l2",
+             "batch_size": "training.batch_size"}
+MAX_CHUNK = 4096
+EVAL_BUDGET = 0.3  # an evaluation may cost about 10 % of the training between two
+
+
+@dataclass
+class Event:
+    """Something that happened at a step boundary: applied before step ``step + 1``."""
+    step: int
+    kind: str
+    payload: dict = field(default_factory=dict)
+    time: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"step": self.step, "kind": self.kind, "payload": self.payload,
+                "time": self.time}
+
+
+@dataclass(frozen=True)
+class NonFinite:
+    """Where training first produced a non-finite value."""
+    step: int
+    flags: int
+
+    @property
+    def what(self) -> list[str]:
+        names = []
+        if self.flags & K.NF_LOSS:
+            names.append("loss")
+        if self.flags & K.NF_GRAD:
+            names.append("gradients")
+        if self.flags & K.NF_WEIGHTS:
+            names.append("weights")
+        return names
+
+
+def output_units(dataset: Dataset, loss: str) -> int:
+    """Number of output units the dataset and loss need; ConfigError when they cannot fit."""
+    if dataset.task == "regression":
+        return int(dataset.y_train.shape[1]) if dataset.y_train.ndim == 2 else 1
+    C = int(dataset.n_classes)
+    if loss == "cross_entropy":
+        return C
+    if C == 2:
+        return 1
+    if loss == "mse":
+        return C
+    raise ConfigError(f"model.loss = \"{loss}\" does not fit data.name = "
+                      f"\"{dataset.name}\": it has {C} classes and a {loss} output has one "
+                      "unit for two classes; use loss cross_entropy with output softmax")
+
+
+class Run:
+    """One training run.
+
+    Parameters
+    ----------
+    config : dict, RunConfig, path or None
+        The run configuration (``None`` or ``{}``: the default demo).
+    dataset : Dataset, optional
+        Use this dataset instead of building it from the config (points edited by hand).
+    eval_every : int, optional
+        Steps between evaluations; default every epoch, or less often when an epoch is
+        so short that evaluating the whole data set would cost more than about 10 % of
+        the training in between.
+    session : path, optional
+        Record the run to this session file.
+    diagnostics : bool
+        Watch the run with the diagnostics rules (default on; they count in its speed).
+    """
+
+    def __init__(self, config=None, *, dataset: Dataset | None = None,
+                 eval_every: int | None = None, session=None, diagnostics: bool = True):
+        self.config: RunConfig = load_config(config)
+        cfg = self.config
+        self.dataset = dataset if dataset is not None else load_dataset(cfg.data, cfg.seed)
+        ds = self.dataset
+        self.task = ds.task
+        self.dtype = np.dtype(cfg.training["precision"])
+        k = output_units(ds, cfg.model["loss"])
+        self.network = Network(ds.X_train.shape[1], k, cfg.model, seed=cfg.seed,
+                               dtype=self.dtype)
+        net = self.network
+        self.exact = cfg.optimizer["name"] in EXACT_SOLVERS
+        self.optimizer = make_optimizer(cfg.optimizer) if not self.exact else None
+        self._X = np.ascontiguousarray(ds.X_train, dtype=self.dtype)
+        self._Y = net.targets(ds.y_train)
+        self._Xt = np.ascontiguousarray(ds.X_test, dtype=self.dtype)
+        self._Yt = net.targets(ds.y_test) if len(ds.y_test) else np.zeros(
+            (0, k), self.dtype)
+        n = self._X.shape[0]
+        if n == 0:
+            raise ConfigError("the training split is empty; lower data.test_fraction or "
+                              "raise data.n_samples")
+        self.hp = {"lr": float(cfg.optimizer["lr"]), "momentum": float(cfg.optimizer["momentum"]),
+                   "nesterov": bool(cfg.optimizer["nesterov"]),
+                   "decay": float(cfg.optimizer["decay"]),
+                   "l1": float(cfg.regularization["l1"]), "l2": float(cfg.regularization["l2"]),
+                   "batch_size": int(cfg.training["batch_size"])}
+        self._classify = 0 if self.task == "regression" else (1 if k == 1 else 2)
+        self._threshold_z = not (cfg.model["output"] == "linear" and cfg.model["loss"] == "mse")
+        # kernel state
+        self._vel = np.zeros(net.layout.n_params, self.dtype)
+        self._acc = np.full(net.layout.n_params,
+                            K.ADAGRAD_INIT if cfg.optimizer["name"] == "adagrad" else 0.0,
+                            self.dtype)
+        self._grad = np.zeros(net.layout.n_params, self.dtype)
+        self._perm = np.arange(n, dtype=np.int64)
+        self._counters = np.zeros(4, np.int64)
+        self._rng = np.array([np.uint64(cfg.seed) * np.uint64(0x9E3779B1) + np.uint64(12345)],
+                             dtype=np.uint64)
+        self._alloc_buffers(self.hp["batch_size"])
+        self._out = self._alloc_outputs(MAX_CHUNK)
+        self.history = History(net.n_layers)
+        self.events: list[Event] = []
+        self.evaluations: list[dict] = []
+        self.nonfinite: NonFinite | None = None
+        self.listeners: list[Any] = []
+        self._pending: list[tuple[str, dict]] = []
+        self._scheduled: list[Event] = []
+        self._lock = threading.Lock()
+        self._unit_off = np.zeros(int(net.layout.acum[-1] - net.layout.units[0]), np.int64)
+        self._unit_sat = np.zeros_like(self._unit_off)
+        self.unit_stats = {"off": self._unit_off.copy(), "sat": self._unit_sat.copy(), "n": n}
+        self._eval_every_arg = eval_every
+        self._chunk_state = None
+        self.compute_seconds = 0.0
+        self._evaluated_at = -1
+        self.monitor = None
+        self.recorder = None
+        if diagnostics:
+            from ..diagnostics import Monitor
+            self.monitor = Monitor(self)
+            self.add_listener(self.monitor)
+        if session is not None:
+            from ..session import Recorder
+            self.recorder = Recorder(session, self)
+            self.add_listener(self.recorder)
+
+    # --- shapes and counters ----------------------------------------------------------
+    @property
+    def step(self) -> int:
+        """Number of mini-batch steps done."""
+        return int(self._counters[K.C_STEP])
+
+    @property
+    def epoch(self) -> int:
+        """Number of complete epochs."""
+        return int(self._counters[K.C_EPOCH])
+
+    @property
+    def epoch_progress(self) -> float:
+        return self.epoch + self._counters[K.C_POS] / self._X.shape[0]
+
+    @property
+    def n_train(self) -> int:
+        return int(self._X.shape[0])
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(self.n_train / self.hp["batch_size"])
+
+    @property
+    def eval_every(self) -> int:
+        if self._eval_every_arg:
+            return int(self._eval_every_arg)
+        n_eval = self.n_train + self._Xt.shape[0]
+        budget = math.ceil(n_eval / (EVAL_BUDGET * self.hp["batch_size"]))
+        return max(self.steps_per_epoch, budget)
+
+    @property
+    def total_steps(self) -> int:
+        """Steps of the configured epochs at the current batch size (for progress bars)."""
+        return self.config.training["epochs"] * self.steps_per_epoch
+
+    @property
+    def finished(self) -> bool:
+        return self.epoch >= self.config.training["epochs"] or self.nonfinite is not None
+
+    @property
+    def current_lr(self) -> float:
+        """lr_t = lr / (1 + decay t) for the next step."""
+        return self.hp["lr"] / (1.0 + self.hp["decay"] * float(self._counters[K.C_T]))
+
+    @property
+    def train_data(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.dataset.X_train, self.dataset.y_train
+
+    @property
+    def test_data(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.dataset.X_test, self.dataset.y_test
+
+    @property
+    def gradient(self) -> np.ndarray:
+        """The gradient of the last step (flat, laid out like theta)."""
+        return self._grad
+
+    # --- buffers ------------------------------------------------------------------------
+    def _alloc_buffers(self, B: int) -> None:
+        lay = self.network.layout
+        B = min(B, self._X.shape[0])
+        self._zbuf = np.zeros(B * int(lay.zcum[-1]), self.dtype)
+        self._abuf = np.zeros(B * int(lay.acum[-1]), self.dtype)
+        self._dbuf = np.zeros(B * (int(lay.zcum[-1]) + int(lay.units.max())), self.dtype)
+        self._ybuf = np.zeros(B * self._Y.shape[1], self.dtype)
+        self._buf_batch = B
+
+    def _alloc_outputs(self, m: int) -> dict[str, np.ndarray]:
+        L = self.network.n_layers
+        return {"loss": np.zeros(m), "flags": np.zeros(m, np.int8),
+                **{f: np.zeros((m, L)) for f in ("gnorm", "wnorm", "uratio", "dead", "sat")}}
+
+    # --- commands -----------------------------------------------------------------------
+    def set_hyperparameters(self, **changes) -> None:
+        """Queue changes of lr, momentum, nesterov, decay, l1, l2, batch_size; they apply
+        at the next step boundary and are recorded as one ``hparams`` event.
+
+        Raises ConfigError (one line) for an unknown name or a meaningless value.
+        """
+        for key in changes:
+            if key not in LIVE_KEYS:
+                raise ConfigError(f"'{key}' cannot be changed while training; live: "
+                                  + ", ".join(LIVE_KEYS))
+        # validate through the config rules so the messages match
+        self.config.with_changes({_CFG_PATH[k]: v for k, v in changes.items()})
+        with self._lock:
+            self._pending.append(("hparams", dict(changes)))
+
+    def set_weight(self, layer: int, row: int, col: int, value: float) -> None:
+        """Queue a hand-typed weight (``col`` = -1 for the bias) of layer ``layer`` (0-based)."""
+        W, b = self.network.weights[layer]
+        if not (0 <= row < W.shape[0]) or not (-1 <= col < W.shape[1]):
+            raise ValueError(f"no weight ({row}, {col}) in layer {layer}")
+        if not math.isfinite(float(value)):
+            raise ValueError(f"weight value {value} is not a finite number")
+        with self._lock:
+            self._pending.append(("weight", {"layer": int(layer), "row": int(row),
+                                             "col": int(col), "value": float(value)}))
+
+    def schedule(self, events: list[Event | dict]) -> None:
+        """Schedule recorded events to be applied at their exact steps (re-runs, forks)."""
+        for e in events:
+            ev = e if isinstance(e, Event) else Event(int(e["step"]), e["kind"],
+                                                      dict(e.get("payload") or {}),
+                                                      float(e.get("time", 0.0)))
+            if ev.kind in ("hparams", "weight"):
+                self._scheduled.append(ev)
+        self._scheduled.sort(key=lambda ev: ev.step)
+
+    def add_listener(self, listener) -> None:
+        """Subscribe an object with any of ``on_chunk(run, chunk)``,
+        ``on_evaluation(run, row)``, ``on_event(run, event)``."""
+        self.listeners.append(listener)
+
+    def record_event(self, kind: str, payload: dict | None = None) -> Event:
+        """Record an event that does not change the parameters (pause, resume, ...)."""
+        ev = Event(self.step, kind, payload or {}, time.time())
+        self.events.append(ev)
+        self._notify("on_event", ev)
+        return ev
+
+    def _notify(self, method: str, arg) -> None:
+        for listener in self.listeners:
+            fn = getattr(listener, method, None)
+            if fn is not None:
+                fn(self, arg)
+
+    def _apply(self, kind: str, payload: dict) -> None:
+        if kind == "hparams":
+            for k, v in payload.items():
+                self.hp[k] = type(self.hp[k])(v)
+            if "batch_size" in payload and self.hp["batch_size"] > self._buf_batch and \
+                    self._buf_batch < self._X.shape[0]:
+                self._alloc_buffers(self.hp["batch_size"])
+        elif kind == "weight":
+            W, b = self.network.weights[payload["layer"]]
+            if payload["col"] < 0:
+                b[payload["row"]] = payload["value"]
+            else:
+                W[payload["row"], payload["col"]] = payload["value"]
+
+    def _apply_pending(self) -> None:
+        while self._scheduled and self._scheduled[0].step <= self.step:
+            ev = self._scheduled.pop(0)
+            self._apply(ev.kind, ev.payload)
+            self.events.append(Event(self.step, ev.kind, ev.payload, time.time()))
+            self._notify("on_event", self.events[-1])
+        if not self._pending:
+            return
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for kind, payload in pending:
+            self._apply(kind, payload)
+            ev = Event(self.step, kind, payload, time.time())
+            self.events.append(ev)
+            self._notify("on_event", ev)
+
+    # --- training ------------------------------------------------------------------------
+    def hp_vector(self) -> np.ndarray:
+        o = self.optimizer
+        hp = np.zeros(K.N_HP)
+        hp[K.HP_LR] = self.hp["lr"]
+        hp[K.HP_MOMENTUM] = self.hp["momentum"]
+        hp[K.HP_NESTEROV] = 1.0 if self.hp["nesterov"] else 0.0
+        hp[K.HP_DECAY] = self.hp["decay"]
+        if o is not None:
+            hp[K.HP_BETA1], hp[K.HP_BETA2] = o.beta1, o.beta2
+            hp[K.HP_RHO], hp[K.HP_EPS] = o.rho, o.epsilon
+        hp[K.HP_L1] = self.hp["l1"]
+        hp[K.HP_L2] = self.hp["l2"]
+        return hp
+
+    def run_steps(self, n: int, max_chunk: int = MAX_CHUNK) -> int:
+        """Train ``n`` mini-batch steps in this thread; return the number done (fewer when
+        a non-finite value stops the run)."""
+        if self.step == 0 and self._evaluated_at < 0:
+            self._evaluate_and_record()
+        done = 0
+        while done < n and self.nonfinite is None:
+            self._apply_pending()
+            m = min(n - done, max_chunk, MAX_CHUNK)
+            ee = self.eval_every
+            m = min(m, ee - self.step % ee)
+            if self._scheduled:
+                m = min(m, max(1, self._scheduled[0].step - self.step))
+            m = self._train_chunk(m)
+            done += m
+            if self.nonfinite is None and self.step % ee == 0:
+                self._evaluate_and_record()
+        return done
+
+    def _train_chunk(self, m: int) -> int:
+        if self.exact:
+            return self._exact_chunk(m)
+        out = self._out
+        net = self.network
+        start = self.step
+        t0 = float(self._counters[K.C_T])
+        keep = self.get_state()
+        tic = time.perf_counter()
+        done = K.train_chunk(
+            self._X, self._Y, net.theta, self._grad, self._vel, self._acc,
+            *net.layout.args(), net.loss_code, self.optimizer.code, self.hp_vector(),
+            self._perm, self._counters, self._rng, self.hp["batch_size"], m, -1,
+            self._zbuf, self._abuf, self._dbuf, self._ybuf,
+            out["loss"], out["gnorm"], out["wnorm"], out["uratio"], out["dead"],
+            out["sat"], out["flags"])
+        self.compute_seconds += time.perf_counter() - tic
+        lr = self.hp["lr"] / (1.0 + self.hp["decay"] * (t0 + np.arange(done)))
+        chunk = Chunk(start, out["loss"][:done].copy(), lr, out["flags"][:done].copy(),
+                      *(out[f][:done].copy() for f in ("gnorm", "wnorm", "uratio",
+                                                         "dead", "sat")))
+        self.history.append_steps(chunk)
+        if done and chunk.flags[-1] != 0:
+            self.nonfinite = NonFinite(self.step, int(chunk.flags[-1]))
+            self._chunk_state = keep
+        self._notify("on_chunk", chunk)
+        return done
+
+    def _exact_chunk(self, m: int) -> int:
+        """The exact solvers: the first step fits the training split, later ones do nothing."""
+        net = self.network
+        start = self.step
+        if start == 0:
+            X = self._X.astype(np.float64)
+            Y = self._Y.astype(np.float64)
+            if self.config.optimizer["name"] == "normal_equations":
+                W, b = normal_equations(X, Y, self.hp["l2"])
+            else:
+                W, b = coordinate_descent(X, Y, self.hp["l1"], self.hp["l2"])
+            before = net.theta.copy()
+            net.weights[0][0][...] = W
+            net.weights[0][1][...] = b
+            upd = float(np.linalg.norm(net.theta - before))
+            w0 = float(np.linalg.norm(before))
+            self._uratio0 = upd / w0 if w0 > 0 else (np.inf if upd > 0 else 0.0)
+        loss, g = net.loss_and_flat_grad(self._X, self._Y, self.hp["l1"], self.hp["l2"])
+        L = net.n_layers
+        gn = np.full((m, L), np.linalg.norm(g))
+        wn = np.full((m, L), np.linalg.norm(net.theta))
+        ur = np.zeros((m, L))
+        if start == 0:
+            ur[0] = self._uratio0
+        chunk = Chunk(start, np.full(m, loss), np.full(m, self.hp["lr"]),
+                      np.zeros(m, np.int8), gn, wn, ur, np.zeros((m, L)), np.zeros((m, L)))
+        self._counters[K.C_STEP] += m
+        self._counters[K.C_T] += m
+        self._counters[K.C_EPOCH] += m
+        self._grad[:] = g
+        self.history.append_steps(chunk)
+        self._notify("on_chunk", chunk)
+        return m
+
+    # --- evaluation ----------------------------------------------------------------------
+    def _eval_split(self, X, Y, off, sat) -> tuple[float, float | None]:
+        net = self.network
+        loss, acc = K.evaluate(net.theta, *net.layout.args(), net.loss_code,
+                               self.hp["l1"], self.hp["l2"], X, Y, self._classify,
+                               self._threshold_z, 256, off, sat)
+        return float(loss), (float(acc) if self._classify else None)
+
+    def evaluate(self) -> dict:
+        """Full train and test loss and accuracy at the current parameters."""
+        off = np.zeros_like(self._unit_off)
+        sat = np.zeros_like(self._unit_sat)
+        tl, ta = self._eval_split(self._X, self._Y, off, sat)
+        out = {"train_loss": tl, "test_loss": None, "train_accuracy": ta,
+               "test_accuracy": None}
+        if self._Xt.shape[0]:
+            vl, va = self._eval_split(self._Xt, self._Yt, np.zeros_like(off),
+                                      np.zeros_like(sat))
+            out["test_loss"], out["test_accuracy"] = vl, va
+        return out
+
+    def _evaluate_and_record(self) -> dict:
+        tl, ta = self._eval_split(self._X, self._Y, self._unit_off, self._unit_sat)
+        vl = va = None
+        if self._Xt.shape[0]:
+            vl, va = self._eval_split(self._Xt, self._Yt, np.zeros_like(self._unit_off),
+                                      np.zeros_like(self._unit_sat))
+        n = self.n_train
+        self.unit_stats = {"off": self._unit_off.copy(), "sat": self._unit_sat.copy(), "n": n}
+        lay = self.network.layout
+        dead, satf = [], []
+        for l in range(lay.n_layers):
+            base = int(lay.acum[l + 1] - lay.units[0])
+            u = int(lay.units[l + 1])
+            dead.append(float(np.mean(self._unit_off[base:base + u] >= 0.99 * n)))
+            satf.append(float(np.mean(self._unit_sat[base:base + u] >= 0.9 * n)))
+        row = {"step": self.step, "epoch": self.epoch_progress, "train_loss": tl,
+               "test_loss": vl, "train_acc": ta, "test_acc": va,
+               "eval_dead": dead, "eval_sat": satf}
+        self.evaluations.append(row)
+        self.history.append_eval(row)
+        self._evaluated_at = self.step
+        self._notify("on_evaluation", row)
+        return row
+
+    # --- state (snapshots, rewind, fork) ---------------------------------------------------
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Everything needed to resume exactly, as arrays (copies)."""
+        hp = np.array([self.hp["lr"], self.hp["momentum"], float(self.hp["nesterov"]),
+                       self.hp["decay"], self.hp["l1"], self.hp["l2"],
+                       float(self.hp["batch_size"])])
+        return {"theta": self.network.theta.copy(), "vel": self._vel.copy(),
+                "acc": self._acc.copy(), "counters": self._counters.copy(),
+                "rng": self._rng.copy(), "perm": self._perm.copy(), "hp": hp}
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore a state from :meth:`get_state` (parameters, optimizer, data order)."""
+        self.network.theta[:] = state["theta"]
+        self._vel[:] = state["vel"]
+        self._acc[:] = state["acc"]
+        self._counters[:] = state["counters"]
+        self._rng[:] = state["rng"]
+        self._perm[:] = state["perm"]
+        hp = state["hp"]
+        self.hp.update(lr=float(hp[0]), momentum=float(hp[1]), nesterov=bool(hp[2]),
+                       decay=float(hp[3]), l1=float(hp[4]), l2=float(hp[5]),
+                       batch_size=int(hp[6]))
+        if self.hp["batch_size"] > self._buf_batch and self._buf_batch < self._X.shape[0]:
+            self._alloc_buffers(self.hp["batch_size"])
+        self.nonfinite = None
+
+    def rewind_to_finite(self) -> int:
+        """After a non-finite value, go back to the parameters of the last finite step.
+
+        Restores the state at the start of the chunk that failed and replays it up to the
+        step before the failure. Returns the step now current.
+        """
+        if self.nonfinite is None or self._chunk_state is None:
+            return self.step
+        bad = self.nonfinite.step
+        self.set_state(self._chunk_state)
+        self.history.truncate(self.step)
+        self.run_steps(max(0, bad - 1 - self.step))
+        self.record_event("rewind", {"from_step": bad, "to_step": self.step})
+        return self.step
+
+    def findings(self) -> list:
+        """The diagnostics' findings so far (empty without diagnostics)."""
+        return self.monitor.findings() if self.monitor is not None else []
+
+    def finish(self) -> None:
+        """End of training: final diagnostics (not converged, ...) and close the session."""
+        if self.monitor is not None:
+            self.monitor.finalize(self)
+        if self.recorder is not None:
+            self.recorder.close()
+
+    def current_config(self) -> RunConfig:
+        """The configuration with the live hyperparameters as they are now."""
+        return self.config.with_changes({_CFG_PATH[k]: v for k, v in self.hp.items()})
+
+    def summary(self) -> dict:
+        ev = self.evaluate()
+        return {"step": self.step, "epoch": self.epoch, **ev,
+                "nonfinite": None if self.nonfinite is None else
+                {"step": self.nonfinite.step, "what": self.nonfinite.what}}

@@ -1,0 +1,278 @@
+"""Drive a Run from a background thread (plain ``threading``; no Qt here).
+
+The worker publishes an immutable :class:`Snapshot` after each chunk, at most about 30
+times a second (latest wins); readers call :meth:`Runner.latest` at any time without
+blocking the training thread. Heavy views (decision grid, histograms, per-unit maps) are
+registered as plain functions of the run and computed on the worker at a bounded rate.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .run import Run
+
+IDLE, COMPILING, RUNNING, PAUSED, FINISHED, NONFINITE, STOPPED, ERROR = (
+    "idle", "compiling", "running", "paused", "finished", "nonfinite", "stopped", "error")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of a run at one moment, safe to read from any thread."""
+    seq: int
+    status: str
+    step: int
+    epoch: int
+    epoch_progress: float
+    total_steps: int
+    epochs: int
+    lr: float
+    hp: dict
+    steps_per_s: float
+    steps: dict          # read-only per-step arrays (History.steps())
+    evals: dict          # read-only evaluation arrays (History.evals())
+    events: tuple
+    theta: np.ndarray
+    nonfinite: Any
+    findings: tuple = ()
+    views: dict = field(default_factory=dict)
+    message: str = ""
+    time: float = 0.0
+
+
+@dataclass
+class View:
+    fn: Callable[[Run], Any]
+    interval: float
+    last: float = -1e9
+    value: Any = None
+
+
+class Runner:
+    """A Run on its own thread with start, pause, single step, epoch step and stop.
+
+    Parameters
+    ----------
+    run : Run
+    publish_hz : float
+        Upper bound on snapshots published per second.
+    chunk_seconds : float
+        Target duration of one kernel call, so commands apply promptly.
+    findings : callable, optional
+        ``findings()`` returns the current findings (a tuple) to put in each snapshot.
+    """
+
+    def __init__(self, run: Run, publish_hz: float = 30.0, chunk_seconds: float = 0.015,
+                 findings: Callable[[], tuple] | None = None):
+        self.run = run
+        self._period = 1.0 / publish_hz
+        self._chunk_seconds = chunk_seconds
+        self._findings = findings
+        self._views: dict[str, View] = {}
+        self._cv = threading.Condition()
+        self._playing = False
+        self._budget = 0           # steps requested by step()/step_epoch()
+        self._stop = False
+        self._status = IDLE
+        self._message = ""
+        self._thread: threading.Thread | None = None
+        self._seq = 0
+        self._latest: Snapshot | None = None
+        self._rate = 0.0           # steps per second while training (no compile)
+        self._tasks: list[Callable[[Run], Any]] = []
+        self.error: BaseException | None = None
+        self._publish(force=True)
+
+    # --- views --------------------------------------------------------------------------
+    def add_view(self, name: str, fn: Callable[[Run], Any], hz: float) -> None:
+        """Compute ``fn(run)`` on the worker at most ``hz`` times a second."""
+        self._views[name] = View(fn, 1.0 / hz)
+
+    # --- commands (any thread) --------------------------------------------------------------
+    def start(self) -> None:
+        """Start the worker thread (paused until :meth:`play` or a step command)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="workbench-run",
+                                            daemon=True)
+            self._thread.start()
+
+    def play(self) -> None:
+        with self._cv:
+            self._playing = True
+            self._cv.notify_all()
+        self.start()
+
+    def pause(self) -> None:
+        with self._cv:
+            self._playing = False
+            self._budget = 0
+            self._cv.notify_all()
+
+    def toggle(self) -> None:
+        if self._playing:
+            self.pause()
+        else:
+            self.play()
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    def step(self, n: int = 1) -> None:
+        """Train exactly ``n`` more steps, then pause."""
+        with self._cv:
+            self._playing = False
+            self._budget += int(n)
+            self._cv.notify_all()
+        self.start()
+
+    def step_epoch(self) -> None:
+        self.step(self.run.steps_per_epoch)
+
+    def submit(self, task: Callable[[Run], Any]) -> None:
+        """Run ``task(run)`` on the worker at the next step boundary."""
+        with self._cv:
+            self._tasks.append(task)
+            self._cv.notify_all()
+        self.start()
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Stop the worker and join it; True when it ended within ``timeout``."""
+        with self._cv:
+            self._stop = True
+            self._playing = False
+            self._cv.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def latest(self) -> Snapshot:
+        """The newest snapshot (never blocks)."""
+        return self._latest  # type: ignore[return-value]
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Block until no steps are pending and not playing (tests, scripts)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self._cv:
+                busy = self._playing or self._budget > 0 or self._tasks
+            if not busy and self._status != COMPILING:
+                return True
+            time.sleep(0.005)
+        return False
+
+    # --- worker -------------------------------------------------------------------------------
+    def _loop(self) -> None:
+        run = self.run
+        try:
+            self._status = COMPILING
+            self._publish(force=True)
+            from ..core.warmup import warmup
+            warmup(run.dtype)
+            self._status = PAUSED
+            if run.step == 0 and run._evaluated_at < 0:
+                run.run_steps(0)
+            self._publish(force=True)
+            last_pub = 0.0
+            while True:
+                with self._cv:
+                    while not self._stop and not self._playing and self._budget <= 0 \
+                            and not self._tasks:
+                        self._cv.wait(0.2)
+                    if self._stop:
+                        break
+                    tasks, self._tasks = self._tasks, []
+                    playing, budget = self._playing, self._budget
+                for task in tasks:
+                    task(run)
+                if tasks and not playing and budget <= 0:
+                    self._update_views(force=True)
+                    self._publish(force=True)
+                    continue
+                if playing and run.finished:
+                    with self._cv:
+                        self._playing = False
+                    self._status = NONFINITE if run.nonfinite else FINISHED
+                    self._update_views(force=True)
+                    self._publish(force=True)
+                    continue
+                if run.nonfinite is not None:
+                    with self._cv:
+                        self._playing = False
+                        self._budget = 0
+                    self._status = NONFINITE
+                    self._publish(force=True)
+                    continue
+                n = max(1, int(self._rate * self._chunk_seconds)) if self._rate else 16
+                if not playing:
+                    n = min(n, budget)
+                self._status = RUNNING
+                tic = time.perf_counter()
+                done = run.run_steps(n)
+                dt = time.perf_counter() - tic
+                if done:
+                    inst = done / max(dt, 1e-9)
+                    self._rate = inst if not self._rate else 0.7 * self._rate + 0.3 * inst
+                with self._cv:
+                    if not self._playing:
+                        self._budget = max(0, self._budget - done)
+                    still = self._playing or self._budget > 0
+                if run.nonfinite is not None:
+                    self._status = NONFINITE
+                    with self._cv:
+                        self._playing = False
+                        self._budget = 0
+                    still = False
+                elif not still:
+                    self._status = FINISHED if run.finished else PAUSED
+                now = time.monotonic()
+                self._update_views(force=not still)
+                if not still or now - last_pub >= self._period:
+                    self._publish(force=True)
+                    last_pub = now
+            self._status = STOPPED
+            self._publish(force=True)
+        except BaseException as e:  # keep the app alive; the snapshot says what happened
+            self.error = e
+            self._status = ERROR
+            self._message = f"{type(e).__name__}: {e}"
+            with self._cv:
+                self._playing = False
+                self._budget = 0
+            self._publish(force=True)
+
+    def _update_views(self, force: bool = False) -> None:
+        now = time.monotonic()
+        for v in self._views.values():
+            if force or now - v.last >= v.interval:
+                try:
+                    v.value = v.fn(self.run)
+                except Exception as e:  # a broken view must not stop training
+                    v.value = e
+                v.last = now
+
+    def _publish(self, force: bool = False) -> None:
+        run = self.run
+        self._seq += 1
+        status = self._status
+        if status in (PAUSED, IDLE) and run.finished:
+            status = NONFINITE if run.nonfinite else FINISHED
+        self._latest = Snapshot(
+            seq=self._seq, status=status, step=run.step, epoch=run.epoch,
+            epoch_progress=run.epoch_progress, total_steps=run.total_steps,
+            epochs=run.config.training["epochs"], lr=run.current_lr, hp=dict(run.hp),
+            steps_per_s=self._rate, steps=run.history.steps(), evals=run.history.evals(),
+            events=tuple(e.to_dict() for e in run.events), theta=run.network.theta.copy(),
+            nonfinite=run.nonfinite,
+            findings=tuple(self._findings()) if self._findings else (),
+            views={k: v.value for k, v in self._views.items()},
+            message=self._message, time=time.time())

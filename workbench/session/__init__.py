@@ -1,0 +1,1 @@
+"""Session files: recording, reading, replay, verify and fork (sqlite3 + numpy)."""
