@@ -18,6 +18,7 @@ import sys
 import time
 
 from .config import ConfigError, load_config
+from .data import DataError
 
 COMMAND_MODULES = ("workbench.ui.commands", "workbench.diagnostics.commands",
                    "workbench.session.commands", "workbench.experiments.commands")
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             args = parser.parse_args(["train", "--progress", "-"] + argv)
     try:
         return int(args.func(args) or 0)
-    except CliError as e:
+    except (CliError, ConfigError, DataError) as e:
         sys.stderr.write(f"error: {e}\n")
         return 2
     except KeyboardInterrupt:

@@ -322,6 +322,10 @@ def validate(d: dict) -> dict:
                    "the exact solvers fit models without hidden layers; set model.hidden to []"
                    " or choose sgd, adagrad, rmsprop or adam")
 
+    if opt["name"] in EXACT_SOLVERS and (model["loss"] != "mse" or model["output"] != "linear"):
+        raise _bad("optimizer.name", opt["name"],
+                   "the exact solvers minimize the squared error of a linear model; set "
+                   "model.loss to mse and model.output to linear, or choose sgd")
     _num(d, "regularization", "l1", 0)
     _num(d, "regularization", "l2", 0)
     _num(d, "training", "batch_size", 1, integer=True)

@@ -31,7 +31,8 @@ class _Grow:
             new = np.zeros((cap,) + self.buf.shape[1:], dtype=self.buf.dtype)
             new[:self.n] = self.buf[:self.n]
             self.buf = new
-        self.buf[self.n:need] = values
+        with np.errstate(over="ignore", invalid="ignore"):  # inf in float32 is fine
+            self.buf[self.n:need] = values
         self.n = need
 
     def truncate(self, n: int) -> None:

@@ -202,6 +202,16 @@ class Run:
         return self.config.training["epochs"] * self.steps_per_epoch
 
     @property
+    def steps_to_finish(self) -> int:
+        """Steps left until the configured epochs are complete (at the current batch size)."""
+        left = self.config.training["epochs"] - self.epoch
+        if left <= 0:
+            return 0
+        B = self.hp["batch_size"]
+        pos = int(self._counters[K.C_POS])
+        return math.ceil((self.n_train - pos) / B) + (left - 1) * self.steps_per_epoch
+
+    @property
     def finished(self) -> bool:
         return self.epoch >= self.config.training["epochs"] or self.nonfinite is not None
 

@@ -83,6 +83,7 @@ class Runner:
         self._seq = 0
         self._latest: Snapshot | None = None
         self._rate = 0.0           # steps per second while training (no compile)
+        self._busy = False         # the worker is inside a command right now
         self._tasks: list[Callable[[Run], Any]] = []
         self.error: BaseException | None = None
         self._publish(force=True)
@@ -164,7 +165,7 @@ class Runner:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             with self._cv:
-                busy = self._playing or self._budget > 0 or self._tasks
+                busy = self._playing or self._budget > 0 or self._tasks or self._busy
             if not busy and self._status != COMPILING:
                 return True
             time.sleep(0.005)
@@ -192,11 +193,13 @@ class Runner:
                         break
                     tasks, self._tasks = self._tasks, []
                     playing, budget = self._playing, self._budget
+                    self._busy = True
                 for task in tasks:
                     task(run)
                 if tasks and not playing and budget <= 0:
                     self._update_views(force=True)
                     self._publish(force=True)
+                    self._busy = False
                     continue
                 if playing and run.finished:
                     with self._cv:
@@ -204,6 +207,7 @@ class Runner:
                     self._status = NONFINITE if run.nonfinite else FINISHED
                     self._update_views(force=True)
                     self._publish(force=True)
+                    self._busy = False
                     continue
                 if run.nonfinite is not None:
                     with self._cv:
@@ -211,10 +215,13 @@ class Runner:
                         self._budget = 0
                     self._status = NONFINITE
                     self._publish(force=True)
+                    self._busy = False
                     continue
                 n = max(1, int(self._rate * self._chunk_seconds)) if self._rate else 16
                 if not playing:
                     n = min(n, budget)
+                else:
+                    n = min(n, max(1, run.steps_to_finish))
                 self._status = RUNNING
                 tic = time.perf_counter()
                 done = run.run_steps(n)
@@ -239,6 +246,7 @@ class Runner:
                 if not still or now - last_pub >= self._period:
                     self._publish(force=True)
                     last_pub = now
+                self._busy = False
             self._status = STOPPED
             self._publish(force=True)
         except BaseException as e:  # keep the app alive; the snapshot says what happened

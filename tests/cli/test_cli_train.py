@@ -1,0 +1,62 @@
+"""The command line: train, --json, bad input exit 2 with one line, --help."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from workbench.cli import main
+
+
+def test_train_json_prints_one_object(tmp_path, capsys):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"data": {"name": "gaussian", "n_samples": 100},
+                               "training": {"epochs": 3}}))
+    assert main(["train", str(cfg), "--json"]) == 0
+    out = capsys.readouterr().out
+    obj = json.loads(out)
+    assert out.count("\n") == 1
+    assert obj["step"] == 3 * 7 and obj["epoch"] == 3
+    assert obj["test_accuracy"] > 0.8 and obj["steps_per_s"] > 0
+    assert set(obj) >= {"train_loss", "test_loss", "train_accuracy", "findings"}
+
+
+def test_train_steps_and_readable_summary(tmp_path, capsys):
+    cfg = tmp_path / "c.json"
+    cfg.write_text("{}")
+    assert main(["train", str(cfg), "--steps", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "steps 50" in out and "test accuracy" in out
+
+
+@pytest.mark.parametrize("content,needle", [
+    ("{bad", "not valid JSON"), ('{"optimizer": {"lr": -1}}', "optimizer.lr"),
+    ('{"data": {"name": "csv", "path": "/nonexistent.csv"}}', "nonexistent")])
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys, content, needle):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(content)
+    assert main(["train", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_missing_config_file_exits_2(capsys):
+    assert main(["train", "/no/such/config.json"]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_nan_run_is_not_bad_input(tmp_path, capsys):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"data": {"name": "reg_line"},
+                               "model": {"hidden": [[8, "relu"]], "output": "linear",
+                                         "loss": "mse"},
+                               "optimizer": {"lr": 5.0}}))
+    assert main(["train", str(cfg), "--json"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["nonfinite"] is not None and obj["step"] < 1000
+
+
+def test_help_lists_the_commands():
+    out = subprocess.run([sys.executable, "main.py", "--help"], capture_output=True,
+                         text=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
+    assert out.returncode == 0 and "train" in out.stdout

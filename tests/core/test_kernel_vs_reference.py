@@ -1,0 +1,105 @@
+"""The chunked kernel loop against the plain NumPy reference: same parameters to 1e-12."""
+import itertools
+
+import numpy as np
+import pytest
+
+from workbench.config import ACTIVATIONS, LOSSES, PRECISIONS
+from workbench.core.reference import ReferenceTrainer, shuffle
+from workbench.core import kernels as K
+from workbench.run import Run
+
+OPTS = {"sgd": {"lr": 0.05, "momentum": 0.9},
+        "sgd_nesterov_decay": {"lr": 0.05, "momentum": 0.8, "nesterov": True, "decay": 0.01},
+        "adagrad": {"lr": 0.05}, "rmsprop": {"lr": 0.005}, "adam": {"lr": 0.005}}
+
+
+def _cfg(opt, act="tanh", loss="bce", out="sigmoid", data="spiral", batch=10, l1=0.0, l2=0.0):
+    name = "sgd" if opt.startswith("sgd") else opt
+    return {"seed": 4,
+            "data": {"name": data, "n_samples": 53, "noise": 0.2, "test_fraction": 0.3},
+            "model": {"hidden": [[5, act], [4, "tanh"]], "output": out, "loss": loss,
+                      "init": "xavier"},
+            "optimizer": {"name": name, **OPTS[opt]},
+            "regularization": {"l1": l1, "l2": l2},
+            "training": {"batch_size": batch}}
+
+
+@pytest.mark.parametrize("opt", list(OPTS))
+@pytest.mark.parametrize("act,loss,out,l1,l2", [
+    ("tanh", "bce", "sigmoid", 0.0, 0.0), ("relu", "mse", "linear", 0.0, 0.01),
+    ("maxout", "hinge", "linear", 0.001, 0.0), ("elu", "cross_entropy", "softmax", 0.0, 0.0)])
+def test_kernel_matches_reference_after_100_steps(opt, act, loss, out, l1, l2):
+    cfg = _cfg(opt, act, loss, out, l1=l1, l2=l2)
+    run = Run(cfg, diagnostics=False)
+    X = run._X.copy()
+    Y = run._Y.copy()
+    hp = {**OPTS[opt], "l1": l1, "l2": l2}
+    name = "sgd" if opt.startswith("sgd") else opt
+    ref = ReferenceTrainer(run.network, X, Y, name, hp, 10, int(run._rng[0]))
+    for _ in range(100):
+        ref.step()
+    run.run_steps(100)
+    assert run.step == 100
+    # 37 training samples, batch 10: epochs end with a smaller batch of 7
+    assert run.n_train == 37
+    assert np.max(np.abs(run.network.theta - ref.theta)) < 1e-12
+    assert np.allclose(run.history.steps()["loss"], ref.losses, rtol=1e-10, atol=1e-12)
+
+
+def test_shuffle_is_the_reference_shuffle():
+    perm = np.arange(50, dtype=np.int64)
+    rng = np.array([12345], dtype=np.uint64)
+    K.shuffle_inplace(perm, rng)
+    ref = np.arange(50)
+    state = shuffle(ref, 12345)
+    assert np.array_equal(perm, ref) and int(rng[0]) == state
+    assert not np.array_equal(perm, np.arange(50))
+
+
+def test_epochs_are_fresh_shuffles_and_keep_the_last_small_batch():
+    run = Run(_cfg("sgd", batch=10), diagnostics=False)
+    assert run.steps_per_epoch == 4
+    run.run_steps(4)
+    assert run.epoch == 1 and run._counters[K.C_POS] == 0
+    first = run._perm.copy()
+    run.run_steps(1)
+    assert not np.array_equal(first, run._perm)
+
+
+def _combo_cfg(act, loss, opt, precision):
+    out = {"mse": "linear", "bce": "sigmoid", "cross_entropy": "softmax",
+           "perceptron": "step", "hinge": "linear"}[loss]
+    return {"data": {"name": "gaussian", "n_samples": 40},
+            "model": {"hidden": [[4, act]], "output": out, "loss": loss, "init": "normal",
+                      "init_scale": 0.5},
+            "optimizer": {"name": opt, "lr": 0.01},
+            "training": {"batch_size": 8, "precision": precision}}
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_every_activation_loss_optimizer_and_precision_runs_in_the_kernels(precision):
+    """The combinations all train inside train_chunk (no NumPy fallback exists)."""
+    n = 0
+    for act, loss, opt in itertools.product(ACTIVATIONS, LOSSES,
+                                            ("sgd", "adagrad", "rmsprop", "adam")):
+        run = Run(_combo_cfg(act, loss, opt, precision), diagnostics=False)
+        before = run.network.theta.copy()
+        assert run.network.theta.dtype == np.dtype(precision)
+        assert run.run_steps(12) == 12
+        h = run.history.steps()
+        assert np.all(np.isfinite(h["loss"])) and np.all(h["flags"] == 0)
+        assert h["gnorm"].shape == (12, 2)
+        if act != "step" or loss in ("bce", "cross_entropy", "perceptron", "hinge"):
+            assert not np.array_equal(before, run.network.theta), (act, loss, opt)
+        n += 1
+    assert n == len(ACTIVATIONS) * len(LOSSES) * 4
+
+
+def test_float32_follows_float64_closely():
+    a = Run({**_cfg("sgd"), "training": {"batch_size": 10, "precision": "float32"}},
+            diagnostics=False)
+    b = Run(_cfg("sgd"), diagnostics=False)
+    a.run_steps(50)
+    b.run_steps(50)
+    assert np.allclose(a.network.theta, b.network.theta, atol=1e-4)

@@ -1,0 +1,1 @@
+"""Dockable panels, each fed from the latest Snapshot (see base.Panel)."""
