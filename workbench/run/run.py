@@ -317,6 +317,11 @@ class Run:
             else:
                 W[payload["row"], payload["col"]] = payload["value"]
 
+    def apply_pending(self) -> None:
+        """Apply the queued commands now (the run is between steps; the GUI's runner
+        calls this on its thread so that a change made while paused shows at once)."""
+        self._apply_pending()
+
     def _apply_pending(self) -> None:
         while self._scheduled and self._scheduled[0].step <= self.step:
             ev = self._scheduled.pop(0)

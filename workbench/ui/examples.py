@@ -109,8 +109,8 @@ EXAMPLES: tuple[Example, ...] = (
          "training": {"batch_size": 4, "epochs": 600}}),
     Example(
         "ridge_polynomial", "Ridge smooths a polynomial fit",
-        "A degree-9 polynomial fitted exactly to 20 noisy samples of sin(x) swings wildly "
-        "between the points. Raise regularization.l2 (ridge) to 0.1 and reset: the fit "
+        "A degree-9 polynomial fitted exactly to 21 noisy samples of sin(x) swings wildly "
+        "between the points. Raise regularization.l2 (ridge) to 1 and reset: the fit "
         "becomes smooth and the test loss drops.",
         {"data": {"name": "reg_sine", "n_samples": 30, "noise": 0.2, "test_fraction": 0.3,
                   "features": [{"poly": 9}], "scale": 0.2},

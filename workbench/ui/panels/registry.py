@@ -18,10 +18,10 @@ log = logging.getLogger(__name__)
 PANEL_SPECS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("decision", ("DecisionPanel",)),
     ("network_graph", ("NetworkGraphPanel",)),
-    ("backprop", ("BackpropPanel",)),
-    ("curves", ("LossPanel", "AccuracyPanel", "GradientNormPanel", "UpdateRatioPanel",
+    ("curves", ("LossPanel", "AccuracyPanel", "GradientsPanel", "UpdateRatioPanel",
                 "ActivationsPanel")),
     ("histograms", ("WeightHistogramPanel", "GradientHistogramPanel", "HistogramPanel")),
+    ("backprop", ("BackpropPanel",)),
     ("diagnostics_panel", ("DiagnosticsPanel",)),
 )
 
@@ -37,13 +37,13 @@ def _discover() -> list[type[Panel]]:
         except ImportError as e:
             IMPORT_PROBLEMS[mod_name] = f"{type(e).__name__}: {e}"
             continue
-        found = [getattr(mod, n) for n in names if isinstance(getattr(mod, n, None), type)]
-        if not found:
-            # a module may name its classes differently: take every Panel subclass it
-            # defines itself, in definition order
-            found = [v for v in vars(mod).values() if isinstance(v, type)
-                     and issubclass(v, Panel) and v is not Panel
-                     and v.__module__ == mod.__name__]
+        # the named classes first, in this order, then any other public Panel subclass
+        # the module defines (a panel added there shows up without editing this list)
+        own = [v for v in vars(mod).values() if isinstance(v, type) and issubclass(v, Panel)
+               and v.__module__ == mod.__name__ and not v.__name__.startswith("_")
+               and "object_name" in vars(v)]
+        found = [getattr(mod, n) for n in names if getattr(mod, n, None) in own]
+        found += [v for v in own if v not in found]
         for cls in found:
             if issubclass(cls, Panel) and cls not in classes:
                 classes.append(cls)

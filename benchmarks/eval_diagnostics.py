@@ -1,0 +1,124 @@
+"""Score the diagnostics on the labelled corpus and measure their cost.
+
+Usage: ``python benchmarks/eval_diagnostics.py [--json] [--split tune|test]
+[--workers 2] [--no-overhead]``
+
+Prints, separately for the ``tune`` half (thresholds were set on it) and the ``test``
+half (never tuned on): per-code recall and precision, overall precision, the share of
+healthy runs with a warning or error, and the median detection delay in steps; then the
+training speed with diagnostics off and on (config W1: 2 -> 8 tanh -> 8 tanh -> 1
+sigmoid, BCE, 1,000 spiral points, batch 10, SGD lr 0.03 momentum 0.9, 20 epochs).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from workbench.diagnostics.evaluation import load_scenarios, run_scenario, score  # noqa: E402
+
+SCENARIOS = ROOT / "tests" / "diagnostics" / "scenarios"
+W1 = {"seed": 0, "data": {"name": "spiral", "n_samples": 1000, "noise": 0.1},
+      "model": {"hidden": [[8, "tanh"], [8, "tanh"]], "output": "sigmoid", "loss": "bce"},
+      "optimizer": {"name": "sgd", "lr": 0.03, "momentum": 0.9},
+      "training": {"batch_size": 10, "epochs": 20}}
+
+
+def overhead(repeats: int = 15) -> dict:
+    """Steps/s of W1 with diagnostics off and on (best of ``repeats`` interleaved runs)."""
+    from workbench.core import warmup
+    from workbench.run import Run
+    warmup("float64")
+    best = {False: 0.0, True: 0.0}
+    for _ in range(repeats):
+        for diag in (False, True):
+            run = Run(W1, diagnostics=diag)
+            n = run.total_steps
+            t = time.perf_counter()
+            run.run_steps(n)
+            dt = time.perf_counter() - t
+            best[diag] = max(best[diag], n / dt)
+    return {"steps_per_s_off": best[False], "steps_per_s_on": best[True],
+            "overhead": 1.0 - best[True] / best[False], "steps": n}
+
+
+def _fmt(v, pct=False):
+    if v is None:
+        return "   -"
+    return f"{100 * v:4.0f}%" if pct else f"{v:4.2f}"
+
+
+def report(split: str, res: list[dict]) -> None:
+    s = score(res)
+    print(f"\n== {split} half: {s['n_scenarios']} scenarios ==")
+    print(f"{'code':24s} {'n':>3s} {'recall':>7s} {'prec.':>6s} {'FP':>3s} {'delay':>7s}")
+    for code, p in s["per_code"].items():
+        d = p["median_delay_steps"]
+        print(f"{code:24s} {p['support']:3d} {_fmt(p['recall']):>7s} "
+              f"{_fmt(p['precision']):>6s} {p['fp']:3d} "
+              f"{'-' if d is None else int(d):>7}")
+    print(f"overall precision {_fmt(s['precision'])}, recall {_fmt(s['recall'])}, "
+          f"median delay {s['median_delay_steps']} steps")
+    print(f"healthy runs with a warning/error: {len(s['healthy_with_warning'])} of "
+          f"{s['healthy']} ({_fmt(s['false_alarm_rate'], True)})"
+          + (": " + ", ".join(s["healthy_with_warning"]) if s["healthy_with_warning"]
+             else ""))
+    for m in s["mismatches"]:
+        print(f"  {m['name']}: missed {m['missed']} extra {m['extra']}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--split", choices=("tune", "test"))
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-overhead", action="store_true")
+    ap.add_argument("--only", help="substring of scenario names to run")
+    a = ap.parse_args(argv)
+    scs = load_scenarios(SCENARIOS)
+    if a.split:
+        scs = [s for s in scs if s["split"] == a.split]
+    if a.only:
+        scs = [s for s in scs if a.only in s["name"]]
+    t = time.perf_counter()
+    workers = max(1, min(2, a.workers))
+    if workers > 1:
+        with mp.get_context("spawn").Pool(workers) as pool:
+            res = pool.map(run_scenario, scs, chunksize=1)
+    else:
+        res = [run_scenario(s) for s in scs]
+    wall = time.perf_counter() - t
+    out = {"wall_s": wall, "results": res}
+    for split in ("tune", "test"):
+        part = [r for r in res if r["split"] == split]
+        if part:
+            out[split] = score(part)
+    if not a.no_overhead:
+        out["overhead"] = overhead()
+    if a.json:
+        print(json.dumps(out))
+        return 0
+    for split in ("tune", "test"):
+        part = [r for r in res if r["split"] == split]
+        if part:
+            report(split, part)
+    print(f"\n{len(res)} scenarios in {wall:.0f} s")
+    if "overhead" in out:
+        o = out["overhead"]
+        print(f"W1 ({o['steps']} steps): diagnostics off {o['steps_per_s_off']:,.0f} "
+              f"steps/s, on {o['steps_per_s_on']:,.0f} steps/s: overhead "
+              f"{100 * o['overhead']:.1f} %")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,899 @@
+"""The diagnostic rules: one per finding code, their thresholds and where they come from.
+
+Every rule answers one question of the debugging checklist. A rule is a small function
+called at one of four hooks of a run:
+
+- ``init``  once, before training (configuration, data, initial weights);
+- ``chunk`` after each kernel call, with a :class:`ChunkStats` summary (a handful of
+  vectorised numpy reductions over the chunk's arrays, computed once for all rules);
+- ``eval``  after each evaluation (full train and test loss, per-unit activity counts);
+- ``final`` at the end of training.
+
+A rule returns ``None`` (no opinion at this point: nothing changes), or a
+:class:`Verdict` saying whether its condition holds now, with the evidence, the message,
+the remedy sentence and the remedy as a config ``patch``. The :class:`Monitor` turns
+verdicts into :class:`Finding` objects (opened at the first step a condition holds,
+given a ``resolved_step`` when it stops holding, never deleted). Rules keep only bounded
+state (the last few values), so each call costs the same whatever the run's length.
+
+Thresholds: published starting value -> tuned value (tuned on the ``tune`` half of
+``tests/diagnostics/scenarios`` only; the ``test`` half reports the figures).
+
+==========================  ====================================  ===============  ======
+constant                    meaning                               published        tuned
+==========================  ====================================  ===============  ======
+DEAD_UNIT_FRAC              unit off on > this share of train     0.99 (SageMaker)  0.99
+DEAD_LAYER_FRAC             layer alert: share of units dead      0.5 (SageMaker)   0.5
+SAT_UNIT_FRAC               derivative < 0.01 on > this share     0.9 (DeepDiag.)   0.9
+SAT_LAYER_FRAC              layer alert: share of units saturated 0.5 (DeepDiag.)   0.5
+VANISH_RATIO                first/last layer gradient-norm ratio  1e-3 (AUTOTR.)    1e-3
+EXPLODE_RATIO               first/last layer gradient-norm ratio  70 (AUTOTR.)      70
+EXPLODE_DOUBLINGS           gradient norm doubling, checks in row 5 (DeepChecker)   4
+UR_HIGH                     update/weight ratio too high          1e-1 (CS231n)     1e-1
+UR_LOW                      update/weight ratio too low           1e-5 (CS231n)     1e-5
+INIT_LOSS_TOL               init loss above max(ln C or Var(y),   25 % (DeepDiag.)  100 %
+                            standard-init loss) by more than
+PLATEAU_DROP                relative loss drop per window         0.1 % / 10 ep.    1 %
+OVERFIT_EVALS               test rising while train falls, evals  5 (DeepDiag.)     5
+DIVERGE_FACTOR              loss above initial loss by factor     (none)            10
+==========================  ====================================  ===============  ======
+
+The remaining constants (not-converged rate, underfitting accuracy, separability
+error, feature scale, feature importance) have no published value; they were set on
+the tune half and are listed in :data:`THRESHOLDS` with ``published = None``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+# --- thresholds (see the table above) ---------------------------------------------------
+DEAD_UNIT_FRAC = 0.99
+DEAD_LAYER_FRAC = 0.5
+SAT_UNIT_FRAC = 0.9
+SAT_LAYER_FRAC = 0.5
+VANISH_RATIO = 1e-3
+EXPLODE_RATIO = 70.0
+EXPLODE_DOUBLINGS = 4
+UR_HIGH = 1e-1
+UR_LOW = 1e-5
+INIT_LOSS_TOL = 1.0
+PLATEAU_DROP = 0.01
+PLATEAU_LEVEL = (0.97, 1.1)   # stuck within this band around the input-free loss
+PLATEAU_EPOCHS = 10
+OVERFIT_EVALS = 5
+OVERFIT_RISE = 0.05
+DIVERGE_FACTOR = 10.0
+# no published value: set on the tune half
+WARMUP_EPOCHS = 1.0          # update ratios are large on the first steps
+LEARNED_FRAC = 0.5           # train loss below this share of the input-free loss: learned
+CONVERGED_FRAC = 0.02        # train loss below this share of it: converged, quiet
+NC_DROP = 0.05               # not converged: drop over the last fifth of the steps, as a
+                             # share of the input-free loss
+UF_ACC = 0.85                # underfitting: train accuracy below this, loss flat
+UF_R2 = 0.8                  # underfitting (regression): explained variance below this
+UF_FLAT = 0.05               # relative drop over the last third of training: flat
+NLS_ERR = 0.05               # best linear classifier misclassifies > this share
+US_HIGH = 20.0               # a feature standard deviation above this: unscaled
+US_LOW = 0.05                # the largest feature standard deviation below this: unscaled
+IRR_REL = 0.02               # permutation importance below this share of the largest
+OSC_ALTERNATION = 0.8        # full-batch: share of steps whose loss change flips sign
+OSC_AMPLITUDE = 1e-3         # ... with a relative change above this
+OSC_EVAL_AMPLITUDE = 0.1     # mini-batch: evaluations swing by this share of the loss
+LR_RISE = 0.1                # full training loss rose above its best by this share of
+                             # the input-free loss: the steps are too large
+TINY_WEIGHTS = 0.1           # weights below this share of a standard init: update ratios
+                             # say nothing about the learning rate
+IRR_CORR = 0.1               # and |correlation with the target| below max(this, 3/sqrt(n))
+
+THRESHOLDS = {
+    # name: (tuned value, published value or None, source)
+    "DEAD_UNIT_FRAC": (DEAD_UNIT_FRAC, 0.99, "AWS SageMaker Debugger dead_relu"),
+    "DEAD_LAYER_FRAC": (DEAD_LAYER_FRAC, 0.5, "AWS SageMaker Debugger dead_relu"),
+    "SAT_UNIT_FRAC": (SAT_UNIT_FRAC, 0.9, "DeepDiagnosis (Wardat et al. 2022)"),
+    "SAT_LAYER_FRAC": (SAT_LAYER_FRAC, 0.5, "DeepDiagnosis (Wardat et al. 2022)"),
+    "VANISH_RATIO": (VANISH_RATIO, 1e-3, "AUTOTRAINER (Zhang et al. 2021)"),
+    "EXPLODE_RATIO": (EXPLODE_RATIO, 70.0, "AUTOTRAINER (Zhang et al. 2021)"),
+    "EXPLODE_DOUBLINGS": (EXPLODE_DOUBLINGS, 5, "TheDeepChecker (Ben Braiek & Khomh)"),
+    "UR_HIGH": (UR_HIGH, 1e-1, "CS231n notes; DeepDiagnosis"),
+    "UR_LOW": (UR_LOW, 1e-5, "CS231n notes; DeepDiagnosis"),
+    "INIT_LOSS_TOL": (INIT_LOSS_TOL, 0.25, "DeepDiagnosis; CS231n 'loss at chance'"),
+    "PLATEAU_DROP": (PLATEAU_DROP, 0.001, "AUTOTRAINER / DeepDiagnosis"),
+    "OVERFIT_EVALS": (OVERFIT_EVALS, 5, "DeepDiagnosis; early stopping (Prechelt)"),
+    "DIVERGE_FACTOR": (DIVERGE_FACTOR, None, "TheDeepChecker (loss growth)"),
+    "LEARNED_FRAC": (LEARNED_FRAC, None, "tuned here"),
+    "CONVERGED_FRAC": (CONVERGED_FRAC, None, "tuned here"),
+    "NC_DROP": (NC_DROP, None, "tuned here"),
+    "PLATEAU_LEVEL": (PLATEAU_LEVEL, None, "tuned here"),
+    "LR_RISE": (LR_RISE, None, "tuned here"),
+    "TINY_WEIGHTS": (TINY_WEIGHTS, None, "tuned here"),
+    "IRR_CORR": (IRR_CORR, None, "tuned here"),
+    "UF_ACC": (UF_ACC, None, "tuned here"),
+    "UF_R2": (UF_R2, None, "tuned here"),
+    "NLS_ERR": (NLS_ERR, None, "soft-margin LP, tuned here"),
+    "US_HIGH": (US_HIGH, None, "tuned here (playground inputs span [-6, 6])"),
+    "US_LOW": (US_LOW, None, "tuned here"),
+    "IRR_REL": (IRR_REL, None, "permutation importance (Breiman 2001), tuned here"),
+    "OSC_ALTERNATION": (OSC_ALTERNATION, None, "tuned here"),
+    "OSC_EVAL_AMPLITUDE": (OSC_EVAL_AMPLITUDE, None, "tuned here"),
+}
+
+SEVERITY = {"nan_or_inf": "error", "diverging": "error", "not_converged": "info"}
+
+QUESTIONS = {
+    "lr": "Should we change the learning rate?",
+    "init": "Should we initialize differently?",
+    "data": "Should we get more training data?",
+    "arch": "Should we change the architecture?",
+    "epochs": "Should we run more epochs?",
+    "features": "Are the features relevant (and well scaled)?",
+}
+
+
+@dataclass
+class Verdict:
+    """What a rule says at one point of the run."""
+    holds: bool
+    step: int = 0
+    message: str = ""
+    evidence: dict = field(default_factory=dict)
+    remedy: str = ""
+    patch: dict | None = None
+
+
+@dataclass
+class Rule:
+    """A registry entry: code -> how and when it is checked."""
+    code: str
+    hooks: tuple                   # of "init", "chunk", "eval", "final"
+    fn: Callable
+    question: str
+    source: str
+    suppressed_by: tuple = ()      # codes that explain this one (reported instead)
+
+    @property
+    def severity(self) -> str:
+        return SEVERITY.get(self.code, "warning")
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, hook, question: str, source: str, suppressed_by: tuple = ()):
+    """Register a rule function under its finding code (``hook``: one name or a tuple)."""
+    hooks = (hook,) if isinstance(hook, str) else tuple(hook)
+
+    def deco(fn):
+        RULES[code] = Rule(code, hooks, fn, QUESTIONS[question], source, suppressed_by)
+        return fn
+    return deco
+
+
+# --- helpers -----------------------------------------------------------------------------
+def fmt(x: float) -> str:
+    """A number as a person would write it in a remedy: 0.3, 3e-05, 120."""
+    if x == 0 or not math.isfinite(x):
+        return str(x)
+    return f"{x:.2g}" if (abs(x) < 1e-3 or abs(x) >= 1e4) else f"{x:.3g}"
+
+
+def nice(x: float) -> float:
+    """Round to 1, 2 or 5 times a power of ten (remedies suggest readable values)."""
+    if x <= 0 or not math.isfinite(x):
+        return x
+    e = math.floor(math.log10(x))
+    m = x / 10 ** e
+    m = 1 if m < 1.5 else 2 if m < 3.5 else 5 if m < 7.5 else 10
+    return float(f"{m * 10 ** e:.3g}")
+
+
+def lower_lr(ctx, factor: float = 10.0) -> tuple[str, dict]:
+    lr = ctx.hp["lr"]
+    new = float(f"{lr / factor:.1g}")
+    return (f"lower the learning rate from {fmt(lr)} to {fmt(new)}", {"optimizer.lr": new})
+
+
+def prior_loss(loss: str, Y: np.ndarray) -> float:
+    """The loss of the best input-free (constant) prediction, the level of 'learned
+    nothing': bce / cross-entropy: the entropy of the class frequencies; mse: the summed
+    variance of the targets; hinge: 1 - |2p - 1|; perceptron: 0 (z = 0 costs nothing).
+
+    Y : (n, k) targets as the kernels read them (0/1 or one-hot rows).
+    """
+    if Y.shape[0] == 0:
+        return float("nan")
+    p = Y.mean(axis=0)
+    if loss == "mse":
+        return float(np.sum(Y.var(axis=0)))
+    if loss == "bce":
+        q = float(np.clip(p[0], 1e-12, 1 - 1e-12))
+        return float(-(q * math.log(q) + (1 - q) * math.log(1 - q)))
+    if loss == "cross_entropy":
+        q = np.clip(p, 1e-12, 1.0)
+        return float(-np.sum(q * np.log(q)))
+    if loss == "hinge":
+        return float(1.0 - abs(2 * p[0] - 1))
+    return 0.0
+
+
+# --- init rules ------------------------------------------------------------------------
+# output -> losses it is made for, per task (classification with 1 output, C outputs,
+# regression)
+MATCHING_OUTPUT = {
+    "bce": "sigmoid", "cross_entropy": "softmax", "mse": "linear",
+    "perceptron": "step", "hinge": "linear",
+}
+ACCEPTED = {
+    ("bce", "sigmoid"), ("cross_entropy", "softmax"), ("mse", "linear"),
+    ("perceptron", "step"), ("perceptron", "linear"), ("hinge", "linear"),
+    ("hinge", "step"),
+}
+
+
+@rule("output_loss_mismatch", "init", "arch", "course slides: output activation and "
+      "loss come in pairs (sigmoid+BCE, softmax+cross-entropy, linear+MSE)")
+def r_output_loss(ctx, _):
+    out, loss = ctx.model["output"], ctx.model["loss"]
+    task = ctx.task
+    bad = None
+    if task == "regression":
+        if loss != "mse":
+            bad = f"a {loss} loss on real-valued targets"
+        elif out != "linear":
+            lo, hi = float(np.min(ctx.Y)), float(np.max(ctx.Y))
+            if out in ("step", "softmax") or lo < 0 or hi > 1:
+                bad = (f"a {out} output cannot produce targets in [{fmt(lo)}, {fmt(hi)}]")
+    else:
+        ok = (loss, out) in ACCEPTED or (loss == "mse" and out == "sigmoid")
+        if out == "softmax" and ctx.n_out == 1:
+            ok = False
+        if not ok:
+            bad = f"a {out} output with the {loss} loss"
+    if bad is None:
+        return Verdict(False)
+    fix = MATCHING_OUTPUT[loss] if task != "regression" else "linear"
+    patch = {"model.output": fix}
+    if task == "regression" and loss != "mse":
+        patch["model.loss"] = "mse"
+    if out == "softmax" and ctx.n_out == 1:
+        fix, patch = "sigmoid", {"model.output": "sigmoid"}
+    return Verdict(True, 0, f"Output and loss do not match: {bad}.",
+                   {"output": out, "loss": loss, "task": task, "expected_output": fix,
+                    "step": 0},
+                   f"use a {fix} output with the {patch.get('model.loss', loss)} loss",
+                   patch)
+
+
+@rule("unscaled_features", "init", "features", "LeCun et al., Efficient BackProp (1998): "
+      "standardise inputs; CS231n data preprocessing")
+def r_unscaled(ctx, _):
+    X = ctx.X
+    if X.shape[0] < 2:
+        return Verdict(False)
+    s = X.std(axis=0)
+    smax = float(s.max())
+    names = ctx.feature_names
+    big = [names[j] for j in np.flatnonzero(s > US_HIGH)]
+    if not big and smax >= US_LOW:
+        return Verdict(False)
+    scale = float(ctx.data["scale"])
+    target = 3.0  # the spread of the playground inputs
+    if big:
+        what = (f"feature {big[0]} has standard deviation {fmt(smax)} (above "
+                f"{fmt(US_HIGH)})" if len(big) == 1 else
+                f"{len(big)} features ({', '.join(big[:4])}) have standard deviations up "
+                f"to {fmt(smax)} (above {fmt(US_HIGH)})")
+    else:
+        what = (f"the largest feature standard deviation is {fmt(smax)} (below "
+                f"{fmt(US_LOW)})")
+    new_scale = nice(scale * target / smax) if smax > 0 else 1.0
+    if scale != 1.0 and US_LOW <= smax / scale <= US_HIGH:
+        new_scale = 1.0     # the data are fine as drawn: undo the scaling
+    remedy = (f"scale the inputs: set data.scale from {fmt(scale)} to {fmt(new_scale)} "
+              "(or standardise each column to mean 0, standard deviation 1)")
+    return Verdict(True, 0, f"Inputs are badly scaled: {what}.",
+                   {"max_std": smax, "threshold_high": US_HIGH, "threshold_low": US_LOW,
+                    "features": big[:10], "scale": scale, "step": 0},
+                   remedy, {"data.scale": new_scale})
+
+
+def identical_units(W: np.ndarray, b: np.ndarray, maxout: bool) -> list[int]:
+    """Indices of units whose incoming weights and bias equal those of unit 0's twin."""
+    P = np.concatenate([W, b[:, None]], axis=1)
+    if maxout:
+        P = P.reshape(P.shape[0] // 2, -1)
+    if P.shape[0] < 2:
+        return []
+    same = np.all(P == P[0], axis=1)
+    return [int(j) for j in np.flatnonzero(same)] if same.all() else []
+
+
+@rule("symmetric_init", "init", "init", "Goodfellow et al., Deep Learning 8.4: "
+      "initialization must break symmetry")
+def r_symmetric(ctx, _):
+    layers = []
+    for l, (W, b) in enumerate(ctx.network.weights[:-1]):
+        units = identical_units(W, b, ctx.acts[l] == "maxout")
+        if units:
+            layers.append(l)
+    if not layers:
+        return Verdict(False)
+    init = ctx.model["init"]
+    fix = "he" if any(ctx.acts[l] in ("relu", "leaky_relu", "elu") for l in layers) \
+        else "xavier"
+    return Verdict(True, ctx.step, f"All units of hidden layer {layers[0] + 1} start "
+                   "identical, so they get identical gradients and stay identical: the "
+                   "layer works like a single unit.",
+                   {"layers": layers, "units": [[l, j] for l in layers for j in range(
+                       int(ctx.network.layout.units[l + 1]))],
+                    "init": init, "init_scale": ctx.model["init_scale"], "step": ctx.step},
+                   f"initialize randomly: change model.init from {init} to {fix}",
+                   {"model.init": fix, "model.init_scale": 1.0})
+
+
+def separability(X: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of points the best soft-margin linear classifier gets wrong.
+
+    Solves the LP  min sum xi  s.t.  t_i (w . x_i + b) >= 1 - xi_i, xi >= 0
+    (t = 2y - 1) with HiGHS and counts the points with t (w . x + b) <= 0; 0 means
+    linearly separable.
+    """
+    from scipy.optimize import linprog
+    n, d = X.shape
+    t = 2.0 * np.asarray(y).reshape(-1) - 1.0
+    sd = X.std(axis=0)
+    sd[sd == 0] = 1.0
+    Xs = (X - X.mean(axis=0)) / sd
+    # variables: w (d), b, xi (n); constraint -t (w x + b) - xi <= -1
+    c = np.concatenate([np.zeros(d + 1), np.ones(n)])
+    A = np.hstack([-t[:, None] * Xs, -t[:, None], -np.eye(n)])
+    bounds = [(None, None)] * (d + 1) + [(0, None)] * n
+    res = linprog(c, A_ub=A, b_ub=-np.ones(n), bounds=bounds, method="highs")
+    if not res.success:
+        return float("nan")
+    w, b = res.x[:d], res.x[d]
+    margin = t * (Xs @ w + b)
+    return float(np.mean(margin <= 1e-9))
+
+
+FEATURE_CANDIDATES = (["x1", "x2", "x1*x2"], ["x1", "x2", "x1^2", "x2^2"],
+                      [{"poly": 2}], [{"poly": 3}])
+
+
+@rule("not_linearly_separable", "init", "arch", "Minsky & Papert (1969): a perceptron "
+      "cannot represent XOR; separability tested by a linear program")
+def r_separable(ctx, _):
+    if ctx.task != "classification" or ctx.n_hidden or ctx.n_classes != 2 or \
+            ctx.X.shape[0] > 2000:
+        return Verdict(False)
+    y = ctx.y_labels
+    err = separability(ctx.X, y)
+    if not err > NLS_ERR:
+        return Verdict(False)
+    remedy = "add a hidden layer of 8 tanh units"
+    patch = {"model.hidden": [[8, "tanh"]]}
+    if ctx.raw_dim == 2 and ctx.data["name"] != "csv":
+        from ..data import load_dataset
+        for feats in FEATURE_CANDIDATES:
+            d = dict(ctx.data)
+            d["features"] = feats
+            try:
+                ds = load_dataset(d, ctx.seed)
+            except Exception:  # noqa: BLE001 - a candidate that does not apply is skipped
+                continue
+            if separability(ds.X_train, ds.y_train) <= NLS_ERR:
+                names = [f if isinstance(f, str) else f"polynomial of degree {f['poly']}"
+                         for f in feats]
+                remedy = ("add the features " + ", ".join(n for n in names if n not in
+                                                          ("x1", "x2"))
+                          + " (data.features) or a hidden layer")
+                patch = {"data.features": feats}
+                break
+    return Verdict(True, 0, f"The classes are not linearly separable: the best line "
+                   f"still misclassifies {100 * err:.0f} % of the training points, so this "
+                   "linear model cannot fit them.",
+                   {"linear_error": err, "threshold": NLS_ERR, "step": 0}, remedy, patch)
+
+
+# --- chunk rules -------------------------------------------------------------------------
+@rule("nan_or_inf", "chunk", "lr", "IEEE 754; TheDeepChecker / AUTOTRAINER NaN checks")
+def r_nan(ctx, cs):
+    if cs.first_bad is None:
+        return Verdict(False, cs.end) if ctx.state.get("nan_open") else None
+    ctx.state["nan_open"] = True
+    what = cs.bad_what
+    remedy, patch = lower_lr(ctx)
+    if ctx.data["scale"] > 10:
+        remedy = f"set data.scale from {fmt(ctx.data['scale'])} to 1 and " + remedy
+        patch = {**patch, "data.scale": 1.0}
+    return Verdict(True, cs.first_bad, f"Training produced a non-finite value "
+                   f"({', '.join(what)}) at step {cs.first_bad}.",
+                   {"step": cs.first_bad, "what": what, "last_finite_loss": cs.last_finite,
+                    "lr": ctx.hp["lr"]}, remedy, patch)
+
+
+@rule("diverging", "chunk", "lr", "TheDeepChecker (loss growth); Goodfellow et al. 8.1.3")
+def r_diverging(ctx, cs):
+    ref = ctx.loss0
+    if ref is None or not math.isfinite(ref) or cs.recent is None:
+        return None
+    level = max(ref, 1e-12)
+    ratio = cs.recent / level
+    holds = ratio > DIVERGE_FACTOR
+    if not holds and ctx.state.get("div_open"):
+        return Verdict(False, cs.end) if ratio < 1.0 else None
+    if not holds:
+        return None
+    ctx.state["div_open"] = True
+    remedy, patch = lower_lr(ctx)
+    return Verdict(True, cs.first_above(DIVERGE_FACTOR * level),
+                   f"The loss is diverging: {fmt(cs.recent)}, {fmt(ratio)} times the loss at "
+                   f"initialization ({fmt(ref)}).",
+                   {"value": cs.recent, "initial_loss": ref, "ratio": ratio,
+                    "threshold": DIVERGE_FACTOR, "lr": ctx.hp["lr"], "step": cs.end},
+                   remedy, patch)
+
+
+@rule("oscillating_loss", ("chunk", "eval"), "lr", "Goodfellow et al. 4.3 (steps beyond "
+      "2/L oscillate); CS231n loss-curve reading")
+def r_oscillating(ctx, arg):
+    if isinstance(arg, dict):       # an evaluation: mini-batch runs swing between them
+        if ctx.full_batch:
+            return None
+        alt, amp, step = ctx.eval_alternation()
+        if alt is None:
+            return None
+        holds = alt >= OSC_ALTERNATION and amp > OSC_EVAL_AMPLITUDE and \
+            not ctx.learned(ctx.train_losses[-1])
+        what = "evaluations"
+    else:                           # a chunk: full-batch steps alternate up and down
+        if arg.alternation is None:
+            return None
+        alt, amp, step = arg.alternation, arg.osc_amplitude, arg.end
+        holds = alt > OSC_ALTERNATION and amp > OSC_AMPLITUDE and \
+            not ctx.converged(arg.recent)
+        what = "steps"
+    ctx.state["osc_open"] = holds
+    if not holds:
+        return Verdict(False, step)
+    lr = ctx.hp["lr"]
+    new = nice(lr / (2 if what == "steps" else 5))
+    return Verdict(True, step, f"The loss zig-zags: it changes direction on "
+                   f"{100 * alt:.0f} % of the {what}, by {100 * amp:.1f} % of its value "
+                   "each time (the steps jump across the valley).",
+                   {"alternation": alt, "amplitude": amp, "threshold": OSC_ALTERNATION,
+                    "over": what, "lr": lr, "step": step},
+                   f"lower the learning rate from {fmt(lr)} to {fmt(new)}",
+                   {"optimizer.lr": new})
+
+
+@rule("lr_too_high", ("chunk", "eval"), "lr", "CS231n (update/weight ratio ~1e-3); "
+      "DeepDiagnosis; TheDeepChecker")
+def r_lr_high(ctx, arg):
+    if ctx.perceptron:
+        return None     # the perceptron's decisions do not depend on the step size
+    st = ctx.state
+    if isinstance(arg, dict):
+        tl = arg["train_loss"]
+        if tl is None or not math.isfinite(tl):
+            return None
+        best = st.get("best_train")
+        st["best_train"] = tl if best is None else min(best, tl)
+        st["rise"] = None
+        if best is not None and tl - best > LR_RISE * ctx.level() and tl > 1.2 * best:
+            st["rise"] = (best, tl)
+        step = arg["step"]
+    else:
+        if arg.uratio_med is not None:
+            st["ur_high"] = arg.uratio_med if arg.uratio_med > UR_HIGH else None
+        step = arg.end
+    why = None
+    if st.get("ur_high"):
+        why = (f"the update/weight ratio is {fmt(st['ur_high'])} (target about 1e-3, above "
+               f"{fmt(UR_HIGH)} is too high)")
+    elif st.get("div_open") or st.get("osc_open"):
+        why = "the loss " + ("diverges" if st.get("div_open") else "oscillates")
+    elif st.get("rise"):
+        b, t = st["rise"]
+        why = f"the training loss rose from {fmt(b)} to {fmt(t)}"
+    if why is None:
+        return Verdict(False, step)
+    remedy, patch = lower_lr(ctx)
+    return Verdict(True, step, f"The learning rate {fmt(ctx.hp['lr'])} is too high: "
+                   f"{why}.", {"update_ratio": st.get("ur_high"), "threshold": UR_HIGH,
+                               "loss_rise": st.get("rise"), "lr": ctx.hp["lr"],
+                               "step": step}, remedy, patch)
+
+
+def _init_patch(ctx) -> tuple[str, dict]:
+    acts = ctx.acts[:-1]
+    fix = "he" if any(a in ("relu", "leaky_relu", "elu", "maxout") for a in acts) \
+        else "xavier"
+    init, s = ctx.model["init"], ctx.model["init_scale"]
+    return (f"use {'He' if fix == 'he' else 'Xavier'} initialization with scale 1 "
+            f"(now {init} times {fmt(s)})", {"model.init": fix, "model.init_scale": 1.0})
+
+
+@rule("exploding_gradients", "chunk", "init", "AUTOTRAINER (ratio > 70); TheDeepChecker "
+      "(norm doubling in a row); Pascanu et al. 2013")
+def r_exploding(ctx, cs):
+    why = None
+    if cs.ratio is not None and cs.ratio > EXPLODE_RATIO and ctx.n_layers >= 3:
+        why = (f"the first layer's gradient is {fmt(cs.ratio)} times the last layer's "
+               f"(above {fmt(EXPLODE_RATIO)})")
+    elif cs.first_bad is not None and "gradients" in cs.bad_what:
+        why = f"the gradient norm reached Inf/NaN at step {cs.first_bad}"
+    elif ctx.state.get("doublings", 0) >= EXPLODE_DOUBLINGS:
+        why = (f"the gradient norm doubled {ctx.state['doublings']} checks in a row, "
+               f"to {fmt(cs.gmax)}")
+    if why is None:
+        return Verdict(False, cs.end) if cs.gmax is not None else None
+    if ctx.model["init_scale"] > 1.5 or ctx.model["init"] in ("normal", "uniform",
+                                                             "constant"):
+        remedy, patch = _init_patch(ctx)
+        remedy += f" or {lower_lr(ctx)[0]}"
+    else:
+        remedy, patch = lower_lr(ctx)
+    return Verdict(True, cs.end, f"Gradients explode: {why}.",
+                   {"ratio_first_last": cs.ratio, "gradient_norm": cs.gmax,
+                    "doublings": ctx.state.get("doublings", 0),
+                    "threshold_ratio": EXPLODE_RATIO,
+                    "threshold_doublings": EXPLODE_DOUBLINGS, "step": cs.end},
+                   remedy, patch)
+
+
+@rule("vanishing_gradients", "chunk", "arch", "AUTOTRAINER (first/last ratio < 1e-3); "
+      "Hochreiter 1991; Glorot & Bengio 2010", suppressed_by=("dead_units",))
+def r_vanishing(ctx, cs):
+    if cs.ratio is None or ctx.n_layers < 3:
+        return None
+    holds = cs.ratio < VANISH_RATIO and not ctx.learned(cs.recent)
+    if not holds:
+        return Verdict(False, cs.end)
+    hidden = [[u, ("relu" if a in ("sigmoid", "tanh") else a)] for u, a in ctx.hidden]
+    remedy = "use ReLU hidden units with He initialization (or fewer layers)"
+    patch = {"model.hidden": hidden, "model.init": "he", "model.init_scale": 1.0}
+    if ctx.model["init_scale"] < 0.2:
+        remedy = (f"start from larger weights: model.init_scale from "
+                  f"{fmt(ctx.model['init_scale'])} to 1")
+        patch = {"model.init_scale": 1.0}
+    return Verdict(True, cs.end, f"Gradients vanish: the first layer's gradient is "
+                   f"{fmt(cs.ratio)} times the last layer's (below {fmt(VANISH_RATIO)}), so "
+                   "the early layers barely learn.",
+                   {"ratio_first_last": cs.ratio, "threshold": VANISH_RATIO,
+                    "layers": [0], "step": cs.end},
+                   remedy, patch)
+
+
+# --- evaluation rules ------------------------------------------------------------------
+@rule("bad_init_loss", "eval", "init", "CS231n 'look for correct loss at chance "
+      "performance' (ln C); DeepDiagnosis (25 % of ln C)")
+def r_init_loss(ctx, row):
+    if row["step"] != 0:
+        return None
+    E = max(ctx.prior, ctx.ref_loss)   # what chance, or a standard init, starts from
+    L0 = row["train_loss"]
+    if not E > 0 or L0 is None:
+        return Verdict(False)
+    holds = not math.isfinite(L0) or L0 > E * (1 + INIT_LOSS_TOL)
+    if not holds:
+        return Verdict(False)
+    expect = "ln C" if ctx.model["loss"] in ("bce", "cross_entropy") else "Var(y)"
+    if ctx.ref_loss > ctx.prior:
+        expect = "the loss of a standard initialization"
+    remedy, patch = _init_patch(ctx)
+    if ctx.model["bias_init"] != 0:
+        remedy += f" and bias 0 (now {fmt(ctx.model['bias_init'])})"
+        patch["model.bias_init"] = 0.0
+    return Verdict(True, 0, f"The loss at initialization is {fmt(L0)}, "
+                   f"{fmt(L0 / E)} times the expected {fmt(E)} ({expect}): the initial "
+                   "outputs are far too confident or too large.",
+                   {"value": L0, "expected": E, "threshold": E * (1 + INIT_LOSS_TOL),
+                    "step": 0}, remedy, patch)
+
+
+def _layer_units(ctx, key: str, frac: float, layer: int) -> list[int]:
+    lay = ctx.network.layout
+    base = int(lay.acum[layer + 1] - lay.units[0])
+    u = int(lay.units[layer + 1])
+    counts = ctx.unit_stats[key][base:base + u]
+    return [int(j) for j in np.flatnonzero(counts >= frac * ctx.unit_stats["n"])]
+
+
+@rule("dead_units", "eval", "init", "AWS SageMaker Debugger dead_relu (99 % / 50 %); "
+      "AUTOTRAINER dying ReLU")
+def r_dead(ctx, row):
+    dead = row["eval_dead"]
+    layers = [l for l in range(ctx.n_layers - 1) if ctx.acts[l] == "relu"
+              and dead[l] > DEAD_LAYER_FRAC]
+    if not layers:
+        return Verdict(False, row["step"])
+    units = [[l, j] for l in layers for j in _layer_units(ctx, "off", DEAD_UNIT_FRAC, l)]
+    hidden = [[u, "leaky_relu" if a == "relu" else a] for u, a in ctx.hidden]
+    patch = {"model.hidden": hidden, "model.init": "he", "model.init_scale": 1.0}
+    remedy = "use leaky ReLU units with He initialization"
+    if ctx.model["bias_init"] < 0:
+        patch["model.bias_init"] = 0.0
+        remedy += f" and bias 0 (now {fmt(ctx.model['bias_init'])})"
+    if ctx.state.get("lr_high_seen"):
+        lr_txt, lr_patch = lower_lr(ctx)
+        remedy += " and " + lr_txt
+        patch.update(lr_patch)
+    l0 = layers[0]
+    return Verdict(True, row["step"], f"{100 * dead[l0]:.0f} % of the ReLU units of hidden "
+                   f"layer {l0 + 1} are dead: they output 0 on more than "
+                   f"{100 * DEAD_UNIT_FRAC:.0f} % of the training set and no longer learn.",
+                   {"value": float(dead[l0]), "threshold": DEAD_LAYER_FRAC,
+                    "unit_threshold": DEAD_UNIT_FRAC, "layers": layers, "units": units,
+                    "step": row["step"]}, remedy, patch)
+
+
+@rule("saturated_units", "eval", "init", "DeepDiagnosis (derivative < 0.01); "
+      "Glorot & Bengio 2010", suppressed_by=())
+def r_saturated(ctx, row):
+    sat = row["eval_sat"]
+    layers = [l for l in range(ctx.n_layers - 1) if ctx.acts[l] in ("sigmoid", "tanh")
+              and sat[l] > SAT_LAYER_FRAC]
+    if not layers or ctx.learned(row["train_loss"]):
+        return Verdict(False, row["step"])
+    units = [[l, j] for l in layers for j in _layer_units(ctx, "sat", SAT_UNIT_FRAC, l)]
+    l0 = layers[0]
+    if ctx.data["scale"] > 2:
+        remedy = f"set data.scale from {fmt(ctx.data['scale'])} to 1"
+        patch = {"data.scale": 1.0}
+    elif ctx.model["init_scale"] > 1.5 or ctx.model["init"] in ("normal", "constant",
+                                                               "uniform"):
+        remedy, patch = _init_patch(ctx)
+    elif abs(ctx.model["bias_init"]) > 1:
+        remedy = f"set the initial bias from {fmt(ctx.model['bias_init'])} to 0"
+        patch = {"model.bias_init": 0.0}
+    else:
+        remedy, patch = lower_lr(ctx)
+    return Verdict(True, row["step"], f"{100 * sat[l0]:.0f} % of the units of hidden "
+                   f"layer {l0 + 1} ({ctx.acts[l0]}) are saturated: their derivative is "
+                   f"below 0.01 on more than {100 * SAT_UNIT_FRAC:.0f} % of the inputs.",
+                   {"value": float(sat[l0]), "threshold": SAT_LAYER_FRAC,
+                    "unit_threshold": SAT_UNIT_FRAC, "layers": layers, "units": units,
+                    "step": row["step"]}, remedy, patch)
+
+
+@rule("lr_too_low", "eval", "lr", "CS231n (update/weight ratio below 1e-5); DeepDiagnosis")
+def r_lr_low(ctx, row):
+    ur = ctx.state.get("ur_recent")
+    if row["step"] == 0 or ur is None:
+        return None
+    if ctx.epochs_done < WARMUP_EPOCHS:
+        return None
+    holds = ur < UR_LOW and not ctx.learned(row["train_loss"]) and \
+        not ctx.state.get("lr_high_seen") and not ctx.dead_net()
+    if not holds:
+        return Verdict(False, row["step"])
+    lr = ctx.hp["lr"]
+    factor = min(1000.0, max(10.0, 10 ** round(math.log10(1e-3 / max(ur, 1e-300)))))
+    new = nice(lr * factor)
+    return Verdict(True, row["step"], f"The learning rate {fmt(lr)} is too low: the "
+                   f"update/weight ratio is {fmt(ur)} (target about 1e-3) and the loss has "
+                   f"barely moved ({fmt(row['train_loss'])} from {fmt(ctx.loss0)}).",
+                   {"update_ratio": ur, "threshold": UR_LOW, "lr": lr,
+                    "train_loss": row["train_loss"], "initial_loss": ctx.loss0,
+                    "step": row["step"]},
+                   f"raise the learning rate from {fmt(lr)} to {fmt(new)}",
+                   {"optimizer.lr": new})
+
+
+@rule("plateau", "eval", "epochs", "AUTOTRAINER / DeepDiagnosis (loss drop below 0.1 % "
+      "over 10 epochs)", suppressed_by=("symmetric_init", "dead_units", "lr_too_low",
+                                        "saturated_units",
+                                        "not_linearly_separable", "output_loss_mismatch"))
+def r_plateau(ctx, row):
+    if not ctx.n_hidden:
+        return None     # a linear model's loss is convex: flat means at its minimum
+    w = ctx.evals_per(PLATEAU_EPOCHS)
+    tl = ctx.train_losses
+    if len(tl) <= w:
+        return None
+    old, now = tl[-1 - w], tl[-1]
+    drop = (old - now) / max(abs(old), 1e-12)
+    lo, hi = PLATEAU_LEVEL
+    holds = drop < PLATEAU_DROP and lo * ctx.prior <= now <= hi * ctx.prior
+    if not holds:
+        return Verdict(False, row["step"])
+    patch, remedy = _plateau_remedy(ctx)
+    return Verdict(True, row["step"], f"The loss is stuck near the level of guessing: "
+                   f"{fmt(now)} (input-free baseline {fmt(ctx.prior)}), it fell only "
+                   f"{100 * drop:.2f} % over the last {PLATEAU_EPOCHS} epochs.",
+                   {"value": drop, "threshold": PLATEAU_DROP, "train_loss": now,
+                    "baseline_loss": ctx.prior, "epochs": PLATEAU_EPOCHS,
+                    "step": row["step"]}, remedy, patch)
+
+
+def _plateau_remedy(ctx) -> tuple[dict, str]:
+    s = ctx.model["init_scale"]
+    if s < 0.2:
+        return ({"model.init_scale": 1.0},
+                f"start from larger weights: set model.init_scale from {fmt(s)} to 1")
+    if ctx.opt["name"] == "sgd" and ctx.hp["momentum"] < 0.5:
+        return ({"optimizer.momentum": 0.9},
+                f"add momentum: set optimizer.momentum from {fmt(ctx.hp['momentum'])} "
+                "to 0.9")
+    return ({"optimizer.name": "adam", "optimizer.lr": 0.01},
+            "switch to the Adam optimizer with learning rate 0.01")
+
+
+@rule("overfitting", "eval", "data", "Prechelt, Early stopping (1998); DeepDiagnosis "
+      "(test loss rising for 5 evaluations)")
+def r_overfit(ctx, row):
+    tl, vl = row["train_loss"], row["test_loss"]
+    st = ctx.state
+    if vl is None or not math.isfinite(vl) or not math.isfinite(tl):
+        return None
+    best = st.get("best_test")
+    if best is None or vl < best[0]:
+        st["best_test"] = (vl, tl, row["step"], len(ctx.train_losses))
+        return Verdict(False, row["step"]) if best is not None else None
+    bv, bt, bstep, bi = best
+    since = len(ctx.train_losses) - bi
+    holds = since >= OVERFIT_EVALS and vl > bv * (1 + OVERFIT_RISE) and \
+        vl - bv > 0.02 * ctx.level() and \
+        tl < bt * (1 - OVERFIT_RISE) and row["step"] > 0
+    if not holds:
+        return Verdict(False, row["step"]) if vl <= bv * (1 + OVERFIT_RISE / 2) else None
+    l2 = ctx.hp["l2"]
+    new_l2 = nice(max(l2 * 10, 1e-3))
+    n = ctx.data["n_samples"]
+    return Verdict(True, row["step"], f"The network overfits: the test loss rose from "
+                   f"{fmt(bv)} (step {bstep}) to {fmt(vl)} while the training loss fell "
+                   f"from {fmt(bt)} to {fmt(tl)}.",
+                   {"test_loss": vl, "best_test_loss": bv, "best_step": bstep,
+                    "train_loss": tl, "evaluations_since_best": since,
+                    "threshold": OVERFIT_EVALS, "step": row["step"]},
+                   f"get more training data (data.n_samples from {n} to {4 * n}) or add L2 "
+                   f"regularization (regularization.l2 from {fmt(l2)} to {fmt(new_l2)})",
+                   {"regularization.l2": new_l2})
+
+
+# --- final rules -------------------------------------------------------------------------
+@rule("not_converged", "final", "epochs", "Goodfellow et al. 8.1 (stop when the "
+      "loss stops improving)", suppressed_by=(
+          "overfitting", "diverging", "nan_or_inf", "dead_units", "symmetric_init",
+          "lr_too_low", "vanishing_gradients", "saturated_units", "plateau",
+          "lr_too_high", "oscillating_loss"))
+def r_not_converged(ctx, row):
+    # the final hook reads the mini-batch losses once: median of the last fifth of the
+    # steps against the fifth before (medians: robust to mini-batch noise)
+    loss = ctx.run.history.steps()["loss"]
+    n = loss.shape[0]
+    if n < 10 or ctx.converged(ctx.train_losses[-1]):
+        return None
+    k = max(2, n // 5)
+    prev, last = float(np.median(loss[-2 * k:-k])), float(np.median(loss[-k:]))
+    drop = (prev - last) / ctx.level()
+    acc = ctx.last_eval.get("train_acc")
+    if (acc is not None and acc >= 1.0) or not drop > NC_DROP:
+        return Verdict(False, ctx.step)
+    ep = ctx.cfg_epochs
+    return Verdict(True, ctx.step, f"Training stopped while the loss was still falling: "
+                   f"from {fmt(prev)} to {fmt(last)} over the last {k} steps "
+                   f"({100 * drop:.0f} % of the input-free loss {fmt(ctx.level())}).",
+                   {"value": drop, "threshold": NC_DROP, "train_loss": last,
+                    "step": ctx.step}, f"run more epochs: training.epochs from {ep} to "
+                   f"{2 * ep}", {"training.epochs": 2 * ep})
+
+
+@rule("underfitting", "final", "arch", "Goodfellow et al. 5.2 (capacity); CS231n",
+      suppressed_by=("not_linearly_separable", "symmetric_init", "dead_units",
+                     "vanishing_gradients", "lr_too_low", "plateau", "saturated_units",
+                     "output_loss_mismatch", "not_converged", "diverging", "nan_or_inf",
+                     "lr_too_high", "unscaled_features"))
+def r_underfit(ctx, row):
+    tl = ctx.train_losses
+    ev = ctx.last_eval
+    if len(tl) < 3 or not math.isfinite(tl[-1]):
+        return None
+    if not ctx.n_hidden and (ctx.task == "classification" or ctx.linear_r2 >= UF_R2):
+        return None     # a linear model on data a linear model can fit: not capacity
+    k = max(1, len(tl) // 3)
+    drop = (tl[-1 - k] - tl[-1]) / max(abs(tl[-1 - k]), 1e-12)
+    if ctx.task == "classification":
+        acc = ev.get("train_acc")
+        if acc is None:
+            return None
+        weak, value, thr = acc < UF_ACC, acc, UF_ACC
+        what = f"train accuracy {100 * acc:.0f} %"
+    else:
+        r2 = 1 - tl[-1] / ctx.prior if ctx.prior > 0 else 1.0
+        weak, value, thr = r2 < UF_R2, r2, UF_R2
+        what = f"explained variance {100 * r2:.0f} %"
+    if not (weak and drop < UF_FLAT):
+        return Verdict(False, ctx.step)
+    hidden = ctx.hidden
+    if hidden:
+        new = [[max(8, 2 * u), a] for u, a in hidden] + [[max(8, 2 * hidden[-1][0]),
+                                                          hidden[-1][1]]]
+    else:
+        new = [[16, "tanh"]]
+    desc = ", ".join(f"{u} {a}" for u, a in new)
+    return Verdict(True, ctx.step, f"The network underfits: {what} and the loss has "
+                   "stopped falling; it is too small for this data.",
+                   {"value": value, "threshold": thr, "recent_drop": drop,
+                    "step": ctx.step},
+                   f"use a larger network: hidden layers [{desc}]", {"model.hidden": new})
+
+
+@rule("irrelevant_features", "final", "features", "permutation importance (Breiman "
+      "2001; scikit-learn permutation_importance)")
+def r_irrelevant(ctx, row):
+    test_ok = ctx.Xt.shape[0] >= 20 and ctx.learned(ctx.last_eval.get("test_loss"))
+    X, Y = (ctx.Xt, ctx.Yt) if test_ok else (ctx.X, ctx.Y)
+    d = X.shape[1]
+    if d < 2 or not ctx.learned(ctx.train_losses[-1] if ctx.train_losses else None) or \
+            (ctx.Xt.shape[0] >= 20 and not test_ok):
+        return None     # an overfit or failed net says nothing about its inputs
+    imp = permutation_importance(ctx.network, X, Y, ctx.seed)
+    top = float(imp.max())
+    if not top > 0:
+        return None
+    std = X.std(axis=0)
+    corr = np.abs(target_correlation(ctx.X, ctx.Y))
+    rel = imp / top
+    # irrelevant: the trained net does not use it, it does not track the target on its
+    # own, and it varies (near-constant columns, like digit borders, are left alone)
+    idx = [int(j) for j in np.flatnonzero(
+        (rel < IRR_REL) & (std > 0.1 * np.median(std)) &
+        (corr < max(IRR_CORR, 3 / math.sqrt(ctx.X.shape[0]))))]
+    if not idx:
+        return Verdict(False, ctx.step)
+    names = [ctx.feature_names[j] for j in idx]
+    keep = [n for j, n in enumerate(ctx.feature_names) if j not in idx]
+    noise = [n for n in names if n.startswith("noise")]
+    if noise and len(noise) == len(names):
+        patch = {"data.noise_features": 0}
+        remedy = f"remove the noise columns {', '.join(names[:6])} (data.noise_features 0)"
+    elif ctx.raw_dim == 2 and ctx.data["name"] != "csv" and not any(
+            n.startswith("noise") for n in keep) and all(
+            n in ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)") for n in keep):
+        patch = {"data.features": keep}
+        remedy = f"drop the features {', '.join(names[:6])}: use only {', '.join(keep)}"
+    else:
+        patch = None
+        remedy = f"drop the features {', '.join(names[:6])}"
+    return Verdict(True, ctx.step, f"{len(idx)} of {d} features do not matter to the "
+                   f"trained network: shuffling {', '.join(names[:4])} changes the loss by "
+                   f"less than {100 * IRR_REL:.0f} % of what shuffling the most important "
+                   "one does.",
+                   {"features": names, "importance": [float(imp[j]) for j in idx],
+                    "largest_importance": top, "threshold": IRR_REL, "step": ctx.step},
+                   remedy, patch)
+
+
+def permutation_importance(net, X: np.ndarray, Y: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Loss increase when each column of X is shuffled (mean of 2 shuffles), shape (d,)."""
+    rng = np.random.default_rng([seed, 99])
+    base, _ = net.loss_and_flat_grad(X, Y)
+    d = X.shape[1]
+    imp = np.zeros(d)
+    Xp = np.array(X, dtype=np.float64, copy=True)
+    for j in range(d):
+        col = Xp[:, j].copy()
+        tot = 0.0
+        for _ in range(2):
+            Xp[:, j] = col[rng.permutation(col.shape[0])]
+            loss, _ = net.loss_and_flat_grad(Xp, Y)
+            tot += loss - base
+        Xp[:, j] = col
+        imp[j] = tot / 2
+    return np.maximum(imp, 0.0)
+
+
+def target_correlation(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Largest |Pearson correlation| of each column of X with a column of Y, shape (d,)."""
+    Xc = X - X.mean(axis=0)
+    Yc = Y - Y.mean(axis=0)
+    sx = np.sqrt((Xc ** 2).sum(axis=0))
+    sy = np.sqrt((Yc ** 2).sum(axis=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        C = (Xc.T @ Yc) / np.outer(sx, sy)
+    return np.nan_to_num(np.abs(C)).max(axis=1)

@@ -1,0 +1,306 @@
+"""The ``.wbsession`` file format: an SQLite database in WAL mode (stdlib sqlite3 + numpy).
+
+Layout (format version 1)::
+
+    meta(key TEXT PRIMARY KEY, value TEXT)      JSON values: format, app_version, config,
+                                                created, origin, parent, fork_step, ...
+    events(id, step, time, kind, payload)       payload JSON
+    chunks(id, start, count, time, arrays, data) per-step metrics of steps
+                                                start+1 .. start+count
+    evaluations(id, step, time, row)            row JSON
+    snapshots(id, step, n_applied, reason, time, arrays, data)
+                                                everything Run.get_state() returns
+    findings(id, step, time, findings)          JSON list of Finding.to_dict()
+
+Numeric records are one blob holding several arrays; ``arrays`` is a JSON directory
+``[{"name", "dtype", "shape", "codec", "offset", "nbytes", "crc"}, ...]``. Codecs are
+``raw`` (the array's bytes, little endian) and ``zshuf`` (bytes shuffled by significance,
+then zlib level 1: per-step float metrics shrink to about half). Only numeric dtypes are
+accepted on reading; nothing is ever unpickled or evaluated.
+
+The file carries ``PRAGMA application_id`` (so another program's SQLite file is told
+apart), ``PRAGMA user_version`` (the format version) and the same version in ``meta``.
+Older versions are upgraded by the functions in :data:`MIGRATIONS`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import zlib
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+FORMAT_VERSION = 1
+APPLICATION_ID = 0x57427365  # "WBse"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SUFFIX = ".wbsession"
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, step INTEGER NOT NULL, "
+    "time REAL NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY, start INTEGER NOT NULL, "
+    "count INTEGER NOT NULL, time REAL NOT NULL, arrays TEXT NOT NULL, data BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS evaluations (id INTEGER PRIMARY KEY, step INTEGER NOT NULL, "
+    "time REAL NOT NULL, row TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS snapshots (id INTEGER PRIMARY KEY, step INTEGER NOT NULL, "
+    "n_applied INTEGER NOT NULL, reason TEXT NOT NULL, time REAL NOT NULL, "
+    "arrays TEXT NOT NULL, data BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS findings (id INTEGER PRIMARY KEY, step INTEGER NOT NULL, "
+    "time REAL NOT NULL, findings TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS snapshots_step ON snapshots(step)",
+)
+TABLES = ("meta", "events", "chunks", "evaluations", "snapshots", "findings")
+
+# The dtypes a session may hold; anything else in a file is refused (no object arrays).
+DTYPES = {name: np.dtype(name).newbyteorder("<") for name in (
+    "float64", "float32", "int64", "int32", "int16", "int8", "uint64", "uint32", "uint8",
+    "bool")}
+
+
+class SessionError(Exception):
+    """A session file cannot be used; the message is one line naming file and problem."""
+
+
+# --- array records ----------------------------------------------------------------------
+def _shuffle(raw: bytes, itemsize: int) -> bytes:
+    """Group the bytes of each significance together (like Blosc's shuffle filter)."""
+    if itemsize == 1:
+        return raw
+    return np.frombuffer(raw, np.uint8).reshape(-1, itemsize).T.tobytes()
+
+
+def _unshuffle(raw: bytes, itemsize: int) -> bytes:
+    if itemsize == 1:
+        return raw
+    return np.frombuffer(raw, np.uint8).reshape(itemsize, -1).T.tobytes()
+
+
+def _enc_raw(a: np.ndarray) -> bytes:
+    return a.tobytes()
+
+
+def _dec_raw(b: bytes, itemsize: int) -> bytes:
+    return b
+
+
+def _enc_zshuf(a: np.ndarray) -> bytes:
+    return zlib.compress(_shuffle(a.tobytes(), a.dtype.itemsize), 1)
+
+
+def _dec_zshuf(b: bytes, itemsize: int) -> bytes:
+    return _unshuffle(zlib.decompress(b), itemsize)
+
+
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _enc_zxor(a: np.ndarray) -> bytes:
+    """XOR each row's bit pattern with the previous row's (slowly changing series turn
+    into leading zero bytes, as in Gorilla compression), then shuffle and deflate."""
+    u = a.reshape(a.shape[0] if a.ndim else 1, -1).view(_UINT[a.dtype.itemsize])
+    x = u.copy()
+    x[1:] ^= u[:-1]
+    return zlib.compress(_shuffle(x.tobytes(), a.dtype.itemsize), 1)
+
+
+def _dec_zxor(b: bytes, itemsize: int) -> bytes:
+    raise NotImplementedError  # needs the row width: see decode_arrays
+
+
+CODECS: dict[str, tuple[Callable[[np.ndarray], bytes], Callable[[bytes, int], bytes]]] = {
+    "raw": (_enc_raw, _dec_raw),
+    "zshuf": (_enc_zshuf, _dec_zshuf),
+    "zxor": (_enc_zxor, _dec_zxor),
+}
+
+
+def _unxor(raw: bytes, itemsize: int, shape: tuple) -> bytes:
+    u = np.frombuffer(raw, _UINT[itemsize]).reshape(shape[0] if shape else 1, -1)
+    return np.bitwise_xor.accumulate(u, axis=0).tobytes()
+
+
+def encode_arrays(arrays: dict[str, np.ndarray], codec: str = "raw") -> tuple[str, bytes]:
+    """Pack named arrays into one blob.
+
+    Parameters
+    ----------
+    arrays : dict of str to np.ndarray
+        Numeric arrays of any shape (stored C-ordered, little endian).
+    codec : str
+        A key of :data:`CODECS`.
+
+    Returns
+    -------
+    directory : str
+        JSON list with name, dtype, shape, codec, offset, nbytes and crc32 per array.
+    blob : bytes
+    """
+    enc = CODECS[codec][0]
+    parts, directory, off = [], [], 0
+    for name, a in arrays.items():
+        a = np.ascontiguousarray(a)
+        if a.dtype.name not in DTYPES:
+            raise TypeError(f"array {name} has dtype {a.dtype}, not a session dtype")
+        a = a.astype(DTYPES[a.dtype.name], copy=False)
+        b = enc(a)
+        directory.append({"name": name, "dtype": a.dtype.name, "shape": list(a.shape),
+                          "codec": codec, "offset": off, "nbytes": len(b),
+                          "crc": zlib.crc32(b)})
+        parts.append(b)
+        off += len(b)
+    return json.dumps(directory), b"".join(parts)
+
+
+def decode_arrays(directory: str, blob: bytes, what: str) -> dict[str, np.ndarray]:
+    """Unpack a blob written by :func:`encode_arrays`; SessionError naming ``what`` when
+    the directory, a checksum, a codec or a size does not hold."""
+    try:
+        entries = json.loads(directory)
+        out = {}
+        for e in entries:
+            name, dtype, shape = str(e["name"]), e["dtype"], tuple(int(s) for s in e["shape"])
+            if dtype not in DTYPES:
+                raise ValueError(f"dtype {dtype!r} is not allowed")
+            if e["codec"] not in CODECS:
+                raise ValueError(f"unknown codec {e['codec']!r}")
+            off, n = int(e["offset"]), int(e["nbytes"])
+            if off < 0 or n < 0 or off + n > len(blob):
+                raise ValueError("array outside its record")
+            b = bytes(blob[off:off + n])
+            if zlib.crc32(b) != int(e["crc"]):
+                err = SessionError(f"{what} is damaged: checksum of {name} does not match")
+                err.array = name
+                raise err
+            dt = DTYPES[dtype]
+            if e["codec"] == "zxor":
+                raw = _unxor(_unshuffle(zlib.decompress(b), dt.itemsize), dt.itemsize,
+                             shape)
+            else:
+                raw = CODECS[e["codec"]][1](b, dt.itemsize)
+            count = int(np.prod(shape)) if shape else 1
+            if len(raw) != count * dt.itemsize:
+                raise ValueError(f"{name} has {len(raw)} bytes for shape {shape}")
+            out[name] = np.frombuffer(raw, dt).reshape(shape).astype(dt.newbyteorder("="))
+        return out
+    except SessionError:
+        raise
+    except (ValueError, KeyError, TypeError, zlib.error, json.JSONDecodeError) as e:
+        raise SessionError(f"{what} is damaged: {e}") from None
+
+
+# --- opening files -------------------------------------------------------------------------
+def _migrate_noop(conn: sqlite3.Connection) -> None:  # pragma: no cover - template
+    pass
+
+
+# version -> function upgrading a file of that version to version + 1 (in one transaction)
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+def check_header(path: Path) -> None:
+    """Refuse, with one line, what is not an SQLite file before SQLite sees it."""
+    if not path.exists():
+        raise SessionError(f"{path}: no such file")
+    if path.is_dir():
+        raise SessionError(f"{path} is a folder, not a session file")
+    size = path.stat().st_size
+    if size == 0:
+        raise SessionError(f"{path} is empty: not a session file")
+    with open(path, "rb") as fh:
+        head = fh.read(100)
+    if not head.startswith(SQLITE_MAGIC):
+        raise SessionError(f"{path} is not a session file (not an SQLite database)")
+    if len(head) < 100:
+        raise SessionError(f"{path} is damaged: truncated to {size} bytes")
+
+
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    """Open an existing SQLite file without ever creating one (autocommit mode)."""
+    uri = Path(os.path.abspath(path)).as_uri() + ("?mode=ro" if readonly else "?mode=rw")
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
+                           timeout=5.0)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
+
+
+def db_error(path, e: BaseException) -> SessionError:
+    """Translate an SQLite error into the one-line message a user sees."""
+    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+    if "malformed" in msg or "not a database" in msg or "disk image" in msg:
+        return SessionError(f"{path} is damaged ({msg})")
+    if "locked" in msg or "busy" in msg:
+        return SessionError(f"{path} is locked by another program ({msg})")
+    return SessionError(f"{path} cannot be read ({msg})")
+
+
+def check_identity(conn: sqlite3.Connection, path, quick_check: bool = True) -> int:
+    """Check application id, format version and integrity; return the format version."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if app_id != APPLICATION_ID:
+        raise SessionError(f"{path} is an SQLite database of another program, "
+                           "not a workbench session")
+    if version > FORMAT_VERSION:
+        raise SessionError(f"{path} was written by a newer workbench (session format "
+                           f"{version}; this version reads up to {FORMAT_VERSION}): "
+                           "update the workbench to open it")
+    if version < 1:
+        raise SessionError(f"{path} is damaged (format version {version})")
+    if quick_check:
+        rows = conn.execute("PRAGMA quick_check(1)").fetchall()
+        if not rows or rows[0][0] != "ok":
+            detail = " ".join(str(rows[0][0]).split()) if rows else "no answer"
+            raise SessionError(f"{path} is damaged ({detail})")
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    missing = [t for t in TABLES if t not in names]
+    if missing:
+        raise SessionError(f"{path} is damaged (missing tables: {', '.join(missing)})")
+    return version
+
+
+def migrate(conn: sqlite3.Connection, version: int, path) -> int:
+    """Upgrade a file of an older format version in place; return the new version."""
+    while version < FORMAT_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise SessionError(f"{path} has session format {version}, which this "
+                               "version cannot upgrade")
+        conn.execute("BEGIN IMMEDIATE")
+        step(conn)
+        version += 1
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (json.dumps(version),))
+        conn.execute("COMMIT")
+    return version
+
+
+def create(path: Path) -> sqlite3.Connection:
+    """Create a fresh session database at ``path`` (which must not exist)."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    # NORMAL in WAL mode: a killed process loses nothing committed (only a power cut can
+    # lose the last commits); FULL would fsync every 250 ms commit.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    for stmt in SCHEMA:
+        conn.execute(stmt)
+    return conn
+
+
+def is_session_file(path) -> bool:
+    """True when ``path`` looks like a session file (header and application id)."""
+    p = Path(path)
+    try:
+        check_header(p)
+        conn = connect(p, readonly=True)
+        try:
+            return conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        finally:
+            conn.close()
+    except (SessionError, sqlite3.Error, OSError):
+        return False

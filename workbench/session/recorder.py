@@ -1,0 +1,378 @@
+"""Record a run to a session file while it trains.
+
+The training thread only copies references into a bounded queue (and, every
+:data:`SNAPSHOT_STEPS` steps or :data:`SNAPSHOT_SECONDS` seconds and at every
+parameter-changing event, a copy of ``run.get_state()``); a writer thread encodes the
+records, merges consecutive chunks and commits a transaction at least every
+:data:`COMMIT_SECONDS`. A process killed at any moment leaves a file that opens, missing at
+most the records of the last commit period.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import socket
+import sqlite3
+import threading
+import time
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from . import format as F
+
+COMMIT_SECONDS = 0.2      # commit at least this often (the issue asks for 250 ms)
+SNAPSHOT_STEPS = 1000     # a full state every this many steps ...
+SNAPSHOT_SECONDS = 2.0    # ... or this many seconds of training, whichever comes first
+FINDINGS_SECONDS = 2.0    # store the findings this often (and at close)
+QUEUE_ITEMS = 512         # bound on records waiting for the writer (memory stays bounded)
+METRIC_FIELDS = ("loss", "lr", "flags", "gnorm", "wnorm", "uratio", "dead", "sat")
+METRIC_DTYPES = {"loss": np.float64, "lr": np.float64, "flags": np.int8,
+                 **{f: np.float32 for f in ("gnorm", "wnorm", "uratio", "dead", "sat")}}
+PARAM_EVENTS = ("hparams", "weight")
+_CLOSE = object()
+
+
+def _config_dict(run) -> dict:
+    return run.config.to_dict()
+
+
+_CORE_HASH: str | None = None
+
+
+def core_hash() -> str:
+    """A hash of the core's source: re-runs are bit-exact only with the same core code."""
+    global _CORE_HASH
+    if _CORE_HASH is None:
+        import hashlib
+        h = hashlib.sha256()
+        core = Path(__file__).resolve().parent.parent / "core"
+        for f in sorted(core.glob("*.py")):
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+        _CORE_HASH = h.hexdigest()[:16]
+    return _CORE_HASH
+
+
+class Recorder:
+    """Listen to a :class:`~workbench.run.Run` and write everything to a session file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.wbsession`` file. An existing session file there is replaced; any other
+        existing file is refused (SessionError), never overwritten.
+    run : Run
+        The run to record; its current state is the first snapshot, written before this
+        constructor returns (so the file exists and opens from the first record on).
+    origin : str
+        ``"scratch"`` (the config alone reproduces the run), ``"fork"`` or ``"weights"``
+        (the first snapshot is the starting point).
+    parent : str, optional
+        The parent session of a fork.
+    fork_step : int, optional
+        The parent step the fork starts from.
+
+    Attributes
+    ----------
+    error : str or None
+        Why recording stopped (disk full, read-only, ...); records after it are dropped,
+        everything committed before stays. The window shows it and pauses training.
+    blocked_seconds : float
+        Time the training thread waited on a full queue (the writer fell behind).
+    """
+
+    def __init__(self, path, run, *, origin: str = "scratch", parent: str | None = None,
+                 fork_step: int | None = None, extra_meta: dict | None = None):
+        self.path = Path(path)
+        self.error: str | None = None
+        self.blocked_seconds = 0.0
+        self.records_dropped = 0
+        self.commits = 0
+        self._q: queue.Queue = queue.Queue(QUEUE_ITEMS)
+        self._closed = False
+        self._n_applied = 0
+        self._n_events = 0
+        self._snap_step = run.step
+        self._snap_time = time.monotonic()
+        self._snap_due = False
+        self._findings_time = time.monotonic()
+        self._error_listeners: list = []
+        self._run_ref = weakref.ref(run)
+        meta = {"format": F.FORMAT_VERSION, "app": "workbench", "app_version": __version__,
+                "created": time.time(), "host": socket.gethostname(),
+                "config": _config_dict(run), "origin": origin, "parent": parent,
+                "fork_step": fork_step, "n_layers": run.network.n_layers,
+                "n_params": int(run.network.layout.n_params), "n_train": run.n_train,
+                "first_step": run.step, "dtype": run.dtype.name, "closed": None,
+                "core": core_hash()}
+        meta.update(extra_meta or {})
+        self._create(meta, run.get_state(), run.step)
+        self._thread = threading.Thread(target=self._writer, name="workbench-session",
+                                        daemon=True)
+        self._thread.start()
+        # flush on interpreter exit even when nobody calls finish()
+        ref = weakref.ref(self)
+        self._atexit = lambda: (r := ref()) is not None and r.close()
+        atexit.register(self._atexit)
+
+    # --- creation --------------------------------------------------------------------------
+    def _create(self, meta: dict, state: dict, step: int) -> None:
+        p = self.path
+        if p.exists():
+            if p.stat().st_size and not F.is_session_file(p):
+                raise F.SessionError(f"{p} exists and is not a session file; "
+                                     "not overwritten")
+        # build the file under a temporary name so a crash never leaves half a header
+        tmp = p.with_name(p.name + f".tmp{os.getpid()}")
+        for q in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
+            q.unlink(missing_ok=True)
+        try:
+            conn = F.create(tmp)
+            conn.execute("BEGIN")
+            conn.executemany("INSERT INTO meta VALUES (?, ?)",
+                             [(k, json.dumps(v)) for k, v in meta.items()])
+            directory, blob = F.encode_arrays(state)
+            conn.execute("INSERT INTO snapshots (step, n_applied, reason, time, arrays, data)"
+                         " VALUES (?, 0, 'start', ?, ?, ?)", (step, time.time(), directory,
+                                                              blob))
+            conn.execute("COMMIT")
+            conn.close()
+            for q in (Path(str(p) + "-wal"), Path(str(p) + "-shm")):
+                q.unlink(missing_ok=True)
+            os.replace(tmp, p)
+        except (sqlite3.Error, OSError) as e:
+            tmp.unlink(missing_ok=True)
+            raise F.SessionError(f"cannot create session file {p}: {e}") from None
+
+    # --- listener interface (training thread) ---------------------------------------------
+    def _put(self, item) -> None:
+        if self.error is not None or self._closed:
+            self.records_dropped += 1
+            return
+        try:
+            self._q.put_nowait(item)
+        except queue.Full:
+            # backpressure: only when the disk is slower than training for a long while
+            tic = time.perf_counter()
+            while self.error is None:
+                try:
+                    self._q.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            self.blocked_seconds += time.perf_counter() - tic
+
+    def _snapshot(self, run, reason: str) -> None:
+        self._put(("snapshot", run.step, self._n_applied, reason, time.time(),
+                   run.get_state()))
+        self._snap_step = run.step
+        self._snap_time = time.monotonic()
+        self._snap_due = False
+
+    def on_chunk(self, run, chunk) -> None:
+        self._put(("chunk", chunk, time.time()))
+        if (run.step - self._snap_step >= SNAPSHOT_STEPS or self._snap_due
+                or (run.step > self._snap_step
+                    and time.monotonic() - self._snap_time >= SNAPSHOT_SECONDS)
+                or run.nonfinite is not None):
+            self._snapshot(run, "interval")
+
+    def on_evaluation(self, run, row: dict) -> None:
+        self._put(("eval", dict(row), time.time()))
+        if time.monotonic() - self._findings_time >= FINDINGS_SECONDS:
+            self._put_findings(run)
+
+    def on_event(self, run, event) -> None:
+        self._n_events += 1
+        self._put(("event", event.step, event.time or time.time(), event.kind,
+                   dict(event.payload)))
+        if event.kind in PARAM_EVENTS:
+            # applied on the training thread just before the next chunk: state is exact
+            self._n_applied += 1
+            self._snapshot(run, "event")
+        else:
+            # pause/resume may come from another thread: snapshot at the next chunk end
+            self._snap_due = True
+
+    def _put_findings(self, run) -> None:
+        self._findings_time = time.monotonic()
+        try:
+            found = [f.to_dict() if hasattr(f, "to_dict") else dict(f) for f in run.findings()]
+        except Exception as e:  # a broken rule must not stop the recording
+            found = [{"code": "recorder_error", "severity": "info", "step": run.step,
+                      "message": f"findings unavailable: {e}"}]
+        self._put(("findings", run.step, time.time(), found))
+
+    def add_error_listener(self, fn) -> None:
+        """Call ``fn(message)`` (on the writer thread) when recording fails."""
+        self._error_listeners.append(fn)
+
+    @property
+    def healthy(self) -> bool:
+        return self.error is None
+
+    def close(self, run=None, timeout: float = 10.0) -> None:
+        """Write the final state and findings, mark the file closed, stop the writer."""
+        if self._closed:
+            return
+        if run is None:
+            run = self._run_ref()
+        if run is not None:
+            if run.step != self._snap_step or self._snap_due:
+                self._snapshot(run, "close")
+            self._put_findings(run)
+            self._put(("meta", {"closed": time.time(), "last_step": run.step}))
+        self._closed = True
+        try:
+            self._q.put(_CLOSE, timeout=timeout)
+        except queue.Full:
+            pass
+        self._thread.join(timeout)
+        atexit.unregister(self._atexit)
+
+    # --- writer thread ---------------------------------------------------------------------
+    def _writer(self) -> None:
+        conn = None
+        try:
+            conn = F.connect(self.path)
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except (sqlite3.Error, OSError) as e:
+            self._fail(e)
+        batch: list = []
+        last = time.monotonic()
+        done = False
+        while not done:
+            timeout = max(0.0, COMMIT_SECONDS - (time.monotonic() - last))
+            try:
+                item = self._q.get(timeout=timeout)
+                if item is _CLOSE:
+                    done = True
+                else:
+                    batch.append(item)
+                    # drain what is already there without waiting
+                    while True:
+                        item = self._q.get_nowait()
+                        if item is _CLOSE:
+                            done = True
+                            break
+                        batch.append(item)
+            except queue.Empty:
+                pass
+            if batch and (done or time.monotonic() - last >= COMMIT_SECONDS):
+                if conn is not None and self.error is None:
+                    try:
+                        self._write(conn, batch)
+                        self.commits += 1
+                    except (sqlite3.Error, OSError, TypeError, ValueError) as e:
+                        self._fail(e)
+                else:
+                    self.records_dropped += len(batch)
+                batch = []
+                last = time.monotonic()
+            elif not batch:
+                last = time.monotonic()
+        if conn is not None:
+            try:
+                conn.close()   # checkpoints the WAL into the main file
+            except sqlite3.Error:
+                pass
+
+    def _fail(self, e: BaseException) -> None:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if "full" in msg:
+            why = "the disk is full"
+        elif "readonly" in msg or "read-only" in msg or "permission" in msg.lower():
+            why = "the file or its folder is read-only"
+        else:
+            why = msg
+        self.error = (f"recording to {self.path} stopped: {why}; everything recorded "
+                      "before is kept")
+        # unblock a training thread waiting on a full queue
+        try:
+            while True:
+                self._q.get_nowait()
+                self.records_dropped += 1
+        except queue.Empty:
+            pass
+        for fn in self._error_listeners:
+            try:
+                fn(self.error)
+            except Exception:
+                pass
+
+    def _write(self, conn: sqlite3.Connection, batch: list) -> None:
+        conn.execute("BEGIN")
+        try:
+            pending: list = []   # consecutive chunks merged into one row
+
+            def flush_chunks():
+                if not pending:
+                    return
+                # same dtypes as History: per-layer fields float32, loss and lr float64
+                arrays = {f: np.concatenate([getattr(c, f) for c, _ in pending]).astype(
+                    METRIC_DTYPES[f], copy=False) for f in METRIC_FIELDS}
+                directory, blob = F.encode_arrays(arrays, "zxor")
+                conn.execute("INSERT INTO chunks (start, count, time, arrays, data) "
+                             "VALUES (?, ?, ?, ?, ?)",
+                             (pending[0][0].start, int(arrays["loss"].shape[0]),
+                              pending[-1][1], directory, blob))
+                pending.clear()
+
+            for item in batch:
+                kind = item[0]
+                if kind == "chunk":
+                    chunk, t = item[1], item[2]
+                    if chunk.n == 0:
+                        continue
+                    if pending and pending[-1][0].start + pending[-1][0].n != chunk.start:
+                        flush_chunks()
+                    pending.append((chunk, t))
+                    continue
+                flush_chunks()
+                if kind == "snapshot":
+                    _, step, n_applied, reason, t, state = item
+                    directory, blob = F.encode_arrays(state)
+                    conn.execute("INSERT INTO snapshots (step, n_applied, reason, time, "
+                                 "arrays, data) VALUES (?, ?, ?, ?, ?, ?)",
+                                 (step, n_applied, reason, t, directory, blob))
+                elif kind == "eval":
+                    _, row, t = item
+                    conn.execute("INSERT INTO evaluations (step, time, row) VALUES (?, ?, ?)",
+                                 (int(row["step"]), t, json.dumps(_plain(row))))
+                elif kind == "event":
+                    _, step, t, ev_kind, payload = item
+                    conn.execute("INSERT INTO events (step, time, kind, payload) "
+                                 "VALUES (?, ?, ?, ?)",
+                                 (int(step), t, ev_kind, json.dumps(_plain(payload))))
+                elif kind == "findings":
+                    _, step, t, found = item
+                    conn.execute("INSERT INTO findings (step, time, findings) VALUES (?, ?, ?)",
+                                 (int(step), t, json.dumps(_plain(found))))
+                elif kind == "meta":
+                    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                     [(k, json.dumps(v)) for k, v in item[1].items()])
+            flush_chunks()
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+def _plain(obj):
+    """JSON-safe copy: numpy scalars and arrays to Python, NaN/Inf to None."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _plain(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
+        return None
+    return obj

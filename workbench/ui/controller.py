@@ -1,0 +1,384 @@
+"""The controller: owns the Run and its Runner, feeds the panels from the latest snapshot.
+
+Threading: training runs on the Runner's thread. This object lives on the GUI thread; a
+~30 Hz QTimer reads ``runner.latest()`` (never blocks) and hands the snapshot to every
+panel. Nothing here is called by the worker, and the worker never touches a widget.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from PySide6 import QtCore
+from PySide6.QtGui import QUndoStack
+
+from ..config import ConfigError, RunConfig
+from ..data import DataError, load_dataset
+from ..run import Run
+from ..run.run import _CFG_PATH, LIVE_KEYS
+from ..run.runner import COMPILING, Runner, Snapshot
+from .bus import UiBus
+from .context import RunContext
+from .panels.base import Panel
+from .undo import Points, State, StateCommand
+
+log = logging.getLogger(__name__)
+
+#: Config paths that can change while the run trains (everything else rebuilds it).
+LIVE_PATHS = {_CFG_PATH[k]: k for k in LIVE_KEYS}
+
+
+def live_changes(old: RunConfig, new: RunConfig) -> dict | None:
+    """The live hyperparameter changes from ``old`` to ``new``, or None when a
+    structural key (anything but lr, momentum, nesterov, decay, l1, l2, batch size)
+    differs."""
+    a, b = old.to_dict(), new.to_dict()
+    for cfg in (a, b):
+        for path in LIVE_PATHS:
+            sec, key = path.split(".")
+            cfg[sec].pop(key)
+    if a != b:
+        return None
+    return {k: new[p] for p, k in LIVE_PATHS.items() if new[p] != old[p]}
+
+
+class Controller(QtCore.QObject):
+    """The run behind the window, its undo stack and the panel feed.
+
+    Parameters
+    ----------
+    bus : UiBus
+    config : RunConfig or dict, optional
+    panels : sequence of Panel
+    hz : float
+        Rate of the GUI timer that polls the runner.
+
+    Signals
+    -------
+    snapshot_changed(Snapshot): after the panels got a new snapshot (status bar).
+    run_changed(RunContext): a new run was built (structure may have changed).
+    state_changed(): the config or the points changed (widgets resynchronise).
+    build_failed(str): the config could not be built into a run (one line).
+    """
+    snapshot_changed = QtCore.Signal(object)
+    run_changed = QtCore.Signal(object)
+    state_changed = QtCore.Signal()
+    build_failed = QtCore.Signal(str)
+    message = QtCore.Signal(str)
+
+    def __init__(self, bus: UiBus, config=None, panels: Sequence[Panel] = (),
+                 hz: float = 30.0, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.bus = bus
+        self.panels: list[Panel] = list(panels)
+        self.undo_stack = QUndoStack(self)
+        #: Asked before a structural change resets a run that is training; the window
+        #: sets it to a message box (tests replace it).
+        self.confirm_reset: Callable[[str], bool] = lambda text: True
+        #: Why the run may not start (an invalid field), or None.
+        self.blocked_reason: str | None = None
+        #: Skip panels that are not visible (closed dock, hidden tab); they catch up
+        #: when shown. The benchmark turns this off to measure every panel.
+        self.skip_hidden = True
+        self.panel_cost_ms: dict[str, float] = {}     # exponential mean per panel
+        self.panel_errors: dict[str, str] = {}
+        self._panel_seq: dict[int, int] = {}
+        self._last_seq = -1
+        self._state = State(RunConfig(config) if not isinstance(config, RunConfig) else config)
+        self.run: Run | None = None
+        self.runner: Runner | None = None
+        self.ctx: RunContext | None = None
+        self.latest: Snapshot | None = None
+        self._timer = QtCore.QTimer(self)
+        self._timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(max(1, round(1000 / hz)))
+        self._timer.timeout.connect(self._on_tick)
+        bus.point_added.connect(self._on_point_added)
+        bus.point_removed.connect(self._on_point_removed)
+        bus.hparams_requested.connect(self._on_hparams_requested)
+        bus.weight_edit_requested.connect(self._on_weight_edit_requested)
+
+    # --- state ---------------------------------------------------------------------------
+    @property
+    def config(self) -> RunConfig:
+        """The configuration the user set (live hyperparameters included)."""
+        return self._state.config
+
+    @property
+    def points(self) -> Points | None:
+        return self._state.points
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @property
+    def playing(self) -> bool:
+        return self.runner is not None and self.runner.playing
+
+    def start_up(self) -> bool:
+        """Build the first run and start polling (call once the panels are attached)."""
+        ok = self._rebuild()
+        self._timer.start()
+        return ok
+
+    def change_state(self, new: State, text: str) -> bool:
+        """A user action: apply ``new`` and push it on the undo stack.
+
+        A structural change while training asks first (``confirm_reset``); returns
+        False when the user declined or the new state cannot be built (nothing changes).
+        """
+        old = self._state
+        if new.config == old.config and new.points is old.points:
+            return True
+        live = live_changes(old.config, new.config) if new.points is old.points else None
+        if live is None and self.playing and not self.confirm_reset(
+                f"{text} rebuilds the network and restarts training. Reset the run?"):
+            self.state_changed.emit()   # widgets go back to the current values
+            return False
+        if not self.apply_state(new):
+            self.state_changed.emit()
+            return False
+        self.undo_stack.push(StateCommand(self, old, new, text, applied=True))
+        return True
+
+    def change_config(self, patch: dict, text: str | None = None) -> bool:
+        """Apply dotted-path changes (``{"optimizer.lr": 0.1}``) as one undoable step."""
+        try:
+            cfg = self.config.with_changes(patch)
+        except ConfigError as e:
+            self.message.emit(str(e))
+            self.state_changed.emit()
+            return False
+        pts = self.points if all(not k.startswith("data.") and k != "seed" for k in patch) \
+            else None
+        return self.change_state(State(cfg, pts), text or _describe(patch))
+
+    def apply_state(self, new: State) -> bool:
+        """Make ``new`` the current state: live changes go to the run at its next step
+        boundary (recorded as an event); anything else rebuilds the run."""
+        old = self._state
+        live = live_changes(old.config, new.config) if new.points is old.points else None
+        self._state = new
+        if live is not None and self.run is not None:
+            if live:
+                try:
+                    self.run.set_hyperparameters(**live)
+                except ConfigError as e:
+                    self._state = old
+                    self.message.emit(str(e))
+                    return False
+                self._apply_now_if_paused()
+            self.state_changed.emit()
+            return True
+        keep_playing = self.playing and new.points is not old.points and \
+            new.config == old.config
+        if not self._rebuild():
+            self._state = old
+            return False
+        if keep_playing:
+            self.start()
+        self.state_changed.emit()
+        return True
+
+    # --- the run ------------------------------------------------------------------------------
+    def _build(self, state: State) -> Run:
+        cfg = state.config
+        ds = load_dataset(cfg.data, cfg.seed)
+        if state.points is not None:
+            ds = ds.with_points(state.points.raw, state.points.labels)
+        return Run(cfg, dataset=ds)
+
+    def _rebuild(self) -> bool:
+        try:
+            run = self._build(self._state)
+        except (ConfigError, DataError) as e:
+            self.build_failed.emit(str(e))
+            return False
+        self._stop_runner()
+        self.run = run
+        self.ctx = RunContext(run.config, run.dataset, run.network.copy())
+        self.runner = Runner(run, publish_hz=30.0, findings=run.findings)
+        for panel in self.panels:
+            for name, (fn, hz) in panel.worker_views(self.ctx).items():
+                self.runner.add_view(name, fn, hz)
+            self._call_panel(panel, "set_context", self.ctx)
+        self._panel_seq.clear()
+        self._last_seq = -1
+        # starts the thread: compiles (first launch), evaluates, computes the views
+        self.runner.submit(lambda run: None)
+        self.run_changed.emit(self.ctx)
+        self._on_tick()
+        return True
+
+    def _stop_runner(self, timeout: float = 2.0) -> bool:
+        if self.runner is None:
+            return True
+        ok = self.runner.stop(timeout)
+        if not ok:
+            log.warning("training thread did not stop within %.1f s", timeout)
+        return ok
+
+    def shutdown(self, timeout: float = 2.0) -> bool:
+        """Stop polling, stop the training thread and join it; True when it ended."""
+        self._timer.stop()
+        return self._stop_runner(timeout)
+
+    # --- commands ------------------------------------------------------------------------------
+    def start(self) -> bool:
+        """Train until paused or the configured epochs are done (refused while blocked)."""
+        if self.blocked_reason:
+            self.message.emit(f"cannot start: {self.blocked_reason}")
+            return False
+        if self.runner is None:
+            return False
+        self.runner.play()
+        return True
+
+    def pause(self) -> None:
+        if self.runner is not None:
+            self.runner.pause()
+
+    def toggle(self) -> None:
+        if self.playing:
+            self.pause()
+        else:
+            self.start()
+
+    def step(self, n: int = 1) -> bool:
+        """Train exactly ``n`` mini-batch steps, then pause."""
+        if self.blocked_reason:
+            self.message.emit(f"cannot step: {self.blocked_reason}")
+            return False
+        if self.runner is None:
+            return False
+        self.runner.step(n)
+        return True
+
+    def step_epoch(self) -> bool:
+        return self.step(self.run.steps_per_epoch) if self.run is not None else False
+
+    def reset(self) -> bool:
+        """Rebuild the run from the current state: step 0, fresh parameters, paused."""
+        return self._rebuild()
+
+    def set_live(self, text: str | None = None, **changes) -> bool:
+        """Change live hyperparameters (lr, momentum, ...) as one undoable step."""
+        patch = {_CFG_PATH[k]: v for k, v in changes.items()}
+        return self.change_config(patch, text)
+
+    # --- the panel feed (GUI thread) -----------------------------------------------------------
+    def _on_tick(self) -> None:
+        if self.runner is None:
+            return
+        snap = self.runner.latest()
+        if snap is None:
+            return
+        fresh = snap.seq != self._last_seq
+        self._last_seq = snap.seq
+        for panel in self.panels:
+            if self.skip_hidden and not panel.isVisible():
+                continue
+            if self._panel_seq.get(id(panel)) == snap.seq:
+                continue
+            self._panel_seq[id(panel)] = snap.seq
+            tic = time.perf_counter()
+            self._call_panel(panel, "update_snapshot", snap)
+            ms = 1000.0 * (time.perf_counter() - tic)
+            prev = self.panel_cost_ms.get(panel.object_name)
+            self.panel_cost_ms[panel.object_name] = ms if prev is None else 0.9 * prev + 0.1 * ms
+        if fresh:
+            self.latest = snap
+            self.snapshot_changed.emit(snap)
+
+    def refresh(self) -> None:
+        """Feed the newest snapshot to every panel now, visible or not (tests, export)."""
+        skip, self.skip_hidden = self.skip_hidden, False
+        self._panel_seq.clear()
+        self._last_seq = -1
+        try:
+            self._on_tick()
+        finally:
+            self.skip_hidden = skip
+
+    def _call_panel(self, panel: Panel, method: str, arg) -> None:
+        # a broken panel must not take the window down; it is reported once
+        try:
+            getattr(panel, method)(arg)
+        except Exception as e:  # noqa: BLE001
+            key = f"{panel.object_name}.{method}"
+            if key not in self.panel_errors:
+                log.exception("panel %s failed in %s", panel.object_name, method)
+                self.panel_errors[key] = f"{type(e).__name__}: {e}"
+                self.message.emit(f"panel {panel.title} failed: {type(e).__name__}: {e}")
+
+    @property
+    def compiling(self) -> bool:
+        return self.latest is not None and self.latest.status == COMPILING
+
+    # --- requests from panels -------------------------------------------------------------------
+    def _base_points(self) -> Points | None:
+        if self.points is not None:
+            return self.points
+        if self.run is None:
+            return None
+        ds = self.run.dataset
+        return Points(ds.raw_train, np.asarray(ds.y_train))
+
+    def _points_editable(self) -> bool:
+        ds = self.run.dataset if self.run is not None else None
+        return ds is not None and ds.task == "classification" and ds.raw_dim == 2
+
+    def _on_point_added(self, x: float, y: float, cls: int) -> None:
+        if not self._points_editable():
+            self.message.emit("points can be added only on 2-D classification data")
+            return
+        n_classes = int(self.run.dataset.n_classes or 2)
+        if not 0 <= int(cls) < n_classes:
+            self.message.emit(f"class {cls} does not exist here (0..{n_classes - 1})")
+            return
+        base = self._base_points()
+        pts = Points(np.vstack([base.raw, [[x, y]]]),
+                     np.append(base.labels, int(cls)).astype(base.labels.dtype))
+        self.change_state(State(self.config, pts), f"add point ({x:.2f}, {y:.2f})")
+
+    def _on_point_removed(self, x: float, y: float) -> None:
+        if not self._points_editable():
+            return
+        base = self._base_points()
+        if len(base.labels) <= 1:
+            self.message.emit("the last training point cannot be removed")
+            return
+        d = np.hypot(base.raw[:, 0] - x, base.raw[:, 1] - y)
+        i = int(np.argmin(d))
+        span = float(np.ptp(base.raw, axis=0).max()) or 1.0
+        if d[i] > 0.05 * span:
+            return   # no point near the click
+        keep = np.arange(len(d)) != i
+        self.change_state(State(self.config, Points(base.raw[keep], base.labels[keep])),
+                          f"remove point ({base.raw[i, 0]:.2f}, {base.raw[i, 1]:.2f})")
+
+    def _on_hparams_requested(self, changes: dict) -> None:
+        self.set_live(**changes)
+
+    def _on_weight_edit_requested(self, layer: int, row: int, col: int, value: float) -> None:
+        if self.run is None:
+            return
+        try:
+            self.run.set_weight(layer, row, col, value)
+        except ValueError as e:
+            self.message.emit(str(e))
+            return
+        self._apply_now_if_paused()
+
+    def _apply_now_if_paused(self) -> None:
+        # queued commands apply at the next step boundary; while paused that boundary is
+        # now, so the worker applies them at once (the event gets the current step)
+        if not self.playing and self.runner is not None:
+            self.runner.submit(lambda run: run.apply_pending())
+
+
+def _describe(patch: dict) -> str:
+    return ", ".join(f"{k.split('.')[-1]} = {v}" for k, v in patch.items())

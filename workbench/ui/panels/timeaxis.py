@@ -1,0 +1,836 @@
+"""What every time plot shares: the step axis, event markers, smoothing, log-y, help.
+
+All time plots of one window share one step axis (:class:`StepAxisGroup`, one per
+:class:`~workbench.ui.bus.UiBus`): one zoom moves all of them, and while the user has not
+zoomed the axis follows the run from step 0 to the newest step. Each plot carries
+:class:`EventMarkers`: labelled vertical lines at the steps where hyperparameters or
+weights were changed by hand or the run was rewound, a mark at the step of a selected
+finding and the replay cursor. :class:`TimePanel` is the base of the time-plot panels.
+"""
+from __future__ import annotations
+
+import math
+import weakref
+from typing import Any, Callable, ClassVar, Iterable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+from scipy.signal import lfilter
+
+from ..bus import UiBus
+from ..context import RunContext
+from .base import Panel
+
+# Where each live hyperparameter starts: its key in the run configuration (the same
+# names as Run.hp and the payload of an "hparams" event).
+HP_PATHS = {"lr": "optimizer.lr", "momentum": "optimizer.momentum",
+            "nesterov": "optimizer.nesterov", "decay": "optimizer.decay",
+            "l1": "regularization.l1", "l2": "regularization.l2",
+            "batch_size": "training.batch_size"}
+
+STEP_LABEL = ("step", "mini-batch updates")
+TRAIN_COLOR = "#1f77b4"     # train blue, test orange: as in every course's plots
+TEST_COLOR = "#ff7f0e"
+EVENT_COLORS = {"hparams": "#6c8ebf", "weight": "#9467bd", "rewind": "#d62728"}
+MARK_COLOR = "#e0a100"      # a selected finding (the warning amber of UI.md)
+CURSOR_COLOR = "#7f7f7f"
+MIN_SPAN = 10               # the step axis spans at least this many steps
+
+
+# --- smoothing -------------------------------------------------------------------------
+def debiased_ema(y: np.ndarray, weight: float) -> np.ndarray:
+    """Smooth ``y`` with TensorBoard's debiased exponential moving average.
+
+    With w = ``weight`` and k counting the finite values so far,
+    ``m_k = w m_{k-1} + (1 - w) y_k`` (m_0 = 0) and the shown value is
+    ``m_k / (1 - w^k)``, which removes the pull towards the zero start. Non-finite values
+    (a NaN loss) are shown as they are and do not enter the average.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n,)
+    weight : float
+        In [0, 1); 0 returns ``y`` unchanged.
+
+    Returns
+    -------
+    ndarray, shape (n,), float64
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if weight <= 0.0 or y.size == 0:
+        return y.copy()
+    out = y.copy()
+    finite = np.isfinite(y)
+    vals = y[finite]
+    if vals.size:
+        m = lfilter([1.0 - weight], [1.0, -weight], vals)
+        k = np.arange(1, vals.size + 1, dtype=np.float64)
+        out[finite] = m / -np.expm1(k * math.log(weight))     # 1 - w^k, exact for small w^k
+    return out
+
+
+class EMACache:
+    """An incrementally updated :func:`debiased_ema` of a growing series.
+
+    The history only grows between frames (or is cut back by a rewind), so each frame
+    smooths only the new values; the result is a view into a growing buffer.
+    """
+
+    def __init__(self):
+        self.weight = 0.0
+        self._buf = np.zeros(0)
+        self._n = 0
+        self._zi = np.zeros(1)
+        self._k = 0                # finite values averaged so far
+        self._first = math.nan     # y[0] and y[n-1] seen last time: detect a new series
+        self._last = math.nan
+
+    @staticmethod
+    def _same(a: float, b: float) -> bool:
+        return a == b or (math.isnan(a) and math.isnan(b))
+
+    def update(self, y: np.ndarray, weight: float) -> np.ndarray:
+        """Return the smoothed series for ``y`` (shape (n,)); a view, do not modify."""
+        n = y.shape[0]
+        if weight <= 0.0:
+            self.weight, self._n = 0.0, 0
+            return y
+        fresh = (weight != self.weight or n < self._n or
+                 (self._n and not (self._same(float(y[0]), self._first) and
+                                   self._same(float(y[self._n - 1]), self._last))))
+        if fresh:
+            self.weight, self._n, self._k = weight, 0, 0
+            self._zi = np.zeros(1)
+        if n > self._buf.shape[0]:
+            new = np.zeros(max(n, 2 * self._buf.shape[0], 1024))
+            new[:self._n] = self._buf[:self._n]
+            self._buf = new
+        if n > self._n:
+            w = self.weight
+            new = np.asarray(y[self._n:n], dtype=np.float64)
+            out = new.copy()
+            finite = np.isfinite(new)
+            vals = new[finite]
+            if vals.size:
+                m, self._zi = lfilter([1.0 - w], [1.0, -w], vals, zi=self._zi)
+                k = np.arange(self._k + 1, self._k + vals.size + 1, dtype=np.float64)
+                out[finite] = m / -np.expm1(k * math.log(w))
+                self._k += vals.size
+            self._buf[self._n:n] = out
+            self._n = n
+        if n:
+            self._first, self._last = float(y[0]), float(y[n - 1])
+        return self._buf[:n]
+
+
+# --- level of detail ---------------------------------------------------------------------
+MAX_BUCKETS = 2048           # a full-width plot gets 1024..2048 min/max pairs
+LOD_MIN_POINTS = 4096        # shorter series are drawn as they are
+EVAL_SYMBOL_MAX = 100        # evaluation dots only while there are few (scatter is slow)
+
+
+class PeakDecimator:
+    """Min and max of a growing series over buckets of ``b`` consecutive steps.
+
+    What pyqtgraph's peak downsampling computes each frame over the whole history, kept
+    up to date incrementally: each frame reduces only the new complete buckets, and when
+    there are more than ``max_buckets`` the bucket size doubles by merging pairs. The
+    result draws the whole run at 1024..2048 vertical min-max strokes, so no spike is
+    lost and a frame costs the same at 100 or 1,000,000 steps. Non-finite values: NaN
+    is skipped within a bucket (a bucket of only NaN stays NaN), inf is kept.
+    """
+
+    def __init__(self, max_buckets: int = MAX_BUCKETS):
+        self.max_buckets = max_buckets
+        self.reset()
+
+    def reset(self) -> None:
+        self.b = 1                               # steps per bucket (a power of two)
+        self.nb = 0                              # complete buckets reduced
+        self._min = np.zeros(2 * self.max_buckets + 2)
+        self._max = np.zeros(2 * self.max_buckets + 2)
+        self._n = 0
+        self._first = math.nan
+        self._last = math.nan
+
+    def _fresh(self, y: np.ndarray) -> bool:
+        n = y.shape[0]
+        if n < self._n:
+            return True
+        if not self._n:
+            return False
+        same = EMACache._same
+        return not (same(float(y[0]), self._first) and same(float(y[self._n - 1]), self._last))
+
+    def update(self, y: np.ndarray, x0: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(x, y)`` to draw for the series ``y`` whose entry i is at step x0 + i.
+
+        Returns
+        -------
+        x, y : ndarray, shape (2 * nb + tail,)
+            For each bucket its min and max at the bucket's middle step, then the
+            values of the last, incomplete bucket as they are.
+        """
+        n = y.shape[0]
+        if self._fresh(y):
+            self.reset()
+        while n // self.b > self.max_buckets:
+            k = self.nb // 2                     # an odd last bucket is redone from y
+            self._min[:k] = np.fmin(self._min[0:2 * k:2], self._min[1:2 * k:2])
+            self._max[:k] = np.fmax(self._max[0:2 * k:2], self._max[1:2 * k:2])
+            self.nb, self.b = k, self.b * 2
+        target = n // self.b
+        if target > self.nb:
+            block = np.asarray(y[self.nb * self.b:target * self.b], dtype=np.float64)
+            block = block.reshape(target - self.nb, self.b)
+            self._min[self.nb:target] = np.fmin.reduce(block, axis=1)
+            self._max[self.nb:target] = np.fmax.reduce(block, axis=1)
+            self.nb = target
+        self._n = n
+        if n:
+            self._first, self._last = float(y[0]), float(y[n - 1])
+        nb, b = self.nb, self.b
+        tail = n - nb * b
+        xs = np.empty(2 * nb + tail)
+        ys = np.empty(2 * nb + tail)
+        mid = x0 + np.arange(nb) * b + (b - 1) / 2.0
+        xs[0:2 * nb:2] = mid
+        xs[1:2 * nb:2] = mid
+        ys[0:2 * nb:2] = self._min[:nb]
+        ys[1:2 * nb:2] = self._max[:nb]
+        xs[2 * nb:] = x0 + np.arange(nb * b, n)
+        ys[2 * nb:] = y[nb * b:n]
+        return xs, ys
+
+
+# --- event labels ----------------------------------------------------------------------
+def initial_hparams(config) -> dict[str, Any]:
+    """The live hyperparameters at step 0, from the run configuration."""
+    out = {}
+    for name, path in HP_PATHS.items():
+        try:
+            out[name] = config[path]
+        except (KeyError, TypeError):
+            pass
+    return out
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):.4g}"
+    return "?" if v is None else str(v)
+
+
+def _label_hparams(payload: dict, hp: dict) -> str:
+    parts = []
+    for k, v in payload.items():
+        parts.append(f"{k} {_fmt(hp.get(k))} -> {_fmt(v)}")
+        hp[k] = v
+    return ", ".join(parts)
+
+
+def _label_weight(payload: dict, hp: dict) -> str:
+    layer, row, col = payload.get("layer", 0), payload.get("row", 0), payload.get("col", 0)
+    value = _fmt(payload.get("value"))
+    if col is not None and col < 0:
+        return f"b[{layer + 1}]({row}) = {value}"
+    return f"w[{layer + 1}]({row},{col}) = {value}"
+
+
+def _label_rewind(payload: dict, hp: dict) -> str:
+    return f"rewind from {payload.get('from_step', '?')} (non-finite)"
+
+
+#: kind of event -> fn(payload, hp) giving its label; ``hp`` is the running state of the
+#: live hyperparameters, updated by "hparams" events. Other kinds get no marker.
+EVENT_LABELS: dict[str, Callable[[dict, dict], str]] = {
+    "hparams": _label_hparams,
+    "weight": _label_weight,
+    "rewind": _label_rewind,
+}
+
+
+def label_events(events: Iterable[dict], hp0: dict | None = None) -> list[tuple[int, str, str]]:
+    """``(step, kind, label)`` of each event that gets a marker, e.g. "lr 0.3 -> 0.03".
+
+    Parameters
+    ----------
+    events : iterable of dict
+        ``Event.to_dict()`` rows in the order they happened (``snap.events``).
+    hp0 : dict, optional
+        The live hyperparameters before the first event (:func:`initial_hparams`).
+    """
+    hp = dict(hp0 or {})
+    out = []
+    for ev in events:
+        fn = EVENT_LABELS.get(ev.get("kind"))
+        if fn is not None:
+            out.append((int(ev.get("step", 0)), ev["kind"], fn(dict(ev.get("payload") or {}), hp)))
+    return out
+
+
+class EventMarkers:
+    """The vertical lines of one time plot: events, the selected finding, the cursor."""
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot = plot
+        self._lines: list[pg.InfiniteLine] = []
+        self._steps: list[int] = []
+        self._mark: pg.InfiniteLine | None = None
+        self._cursor: pg.InfiniteLine | None = None
+
+    def steps(self) -> list[int]:
+        """Steps of the drawn event markers, in order."""
+        return list(self._steps)
+
+    def labels(self) -> list[str]:
+        return [line.label.format for line in self._lines if line.label is not None]
+
+    def set_events(self, labelled: Sequence[tuple[int, str, str]]) -> None:
+        """Draw one labelled line per step (events at the same step share a line)."""
+        for line in self._lines:
+            self.plot.removeItem(line)
+        merged: dict[int, tuple[str, list[str]]] = {}
+        for step, kind, text in labelled:
+            merged.setdefault(step, (kind, []))[1].append(text)
+        self._lines, self._steps = [], []
+        for step, (kind, texts) in sorted(merged.items()):
+            color = EVENT_COLORS.get(kind, CURSOR_COLOR)
+            # braces would be read as format fields by the line's label
+            text = "; ".join(texts).replace("{", "{{").replace("}", "}}")
+            line = pg.InfiniteLine(
+                pos=step, angle=90, movable=False,
+                pen=pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DashLine),
+                label=text, labelOpts={"position": 0.03, "color": color,
+                                       "anchors": [(0, 1), (0, 1)]})
+            line.setZValue(5)
+            self.plot.addItem(line, ignoreBounds=True)
+            self._lines.append(line)
+            self._steps.append(step)
+
+    def _vline(self, current: pg.InfiniteLine | None, step: int | None, color: str,
+               width: float, label: str | None) -> pg.InfiniteLine | None:
+        if step is None:
+            if current is not None:
+                current.hide()
+            return current
+        if current is None:
+            current = pg.InfiniteLine(
+                pos=step, angle=90, movable=False, pen=pg.mkPen(color, width=width),
+                label=label, labelOpts={"position": 0.97, "color": color,
+                                        "anchors": [(0, 0), (0, 0)]} if label else None)
+            current.setZValue(6)
+            self.plot.addItem(current, ignoreBounds=True)
+        current.setValue(step)
+        current.show()
+        return current
+
+    def set_mark(self, step: int | None) -> None:
+        """Mark the step of a selected finding (None: remove)."""
+        self._mark = self._vline(self._mark, step, MARK_COLOR, 2, "{value:.0f}")
+
+    def set_cursor(self, step: int | None) -> None:
+        """Put the replay cursor at ``step`` (None: hide)."""
+        self._cursor = self._vline(self._cursor, step, CURSOR_COLOR, 1.5, None)
+
+    @property
+    def mark_step(self) -> int | None:
+        return None if self._mark is None or not self._mark.isVisible() else int(self._mark.value())
+
+    @property
+    def cursor_step(self) -> int | None:
+        return None if self._cursor is None or not self._cursor.isVisible() else \
+            int(self._cursor.value())
+
+
+# --- the shared step axis ----------------------------------------------------------------
+def _alive(obj) -> bool:
+    try:
+        import shiboken6
+        return obj is not None and shiboken6.isValid(obj)
+    except ImportError:  # pragma: no cover
+        return obj is not None
+
+
+class StepAxisGroup:
+    """Time plots that show the same range of steps (x linked by replication).
+
+    While ``follow`` is on (the start, and after :meth:`reset`), the range is
+    ``[0, newest step]``; a zoom or pan by the user on any member turns it off and is
+    copied to the others, which keep it until reset. Only members that are on screen are
+    moved; a member that comes on screen calls :meth:`sync` (pyqtgraph's own x links
+    would also re-clip every hidden curve on every frame, and line plots of different
+    widths up by pixel instead of by step).
+    """
+
+    def __init__(self):
+        self._members: list[tuple[weakref.ref, Callable[[], bool]]] = []
+        self.follow = True
+        self.extent = 0
+        self.range = (0.0, float(MIN_SPAN))
+        self._busy = False
+
+    def _span(self) -> tuple[float, float]:
+        return 0.0, float(max(self.extent, MIN_SPAN))
+
+    def views(self, shown_only: bool = False) -> list[pg.ViewBox]:
+        out, keep = [], []
+        for ref, shown in self._members:
+            vb = ref()
+            if not _alive(vb):
+                continue
+            keep.append((ref, shown))
+            if not shown_only or shown():
+                out.append(vb)
+        self._members = keep
+        return out
+
+    def add(self, plot, shown: Callable[[], bool] | None = None) -> None:
+        """Link ``plot`` (PlotItem or ViewBox); ``shown()`` says whether it is on screen."""
+        vb = plot.getViewBox() if hasattr(plot, "getViewBox") else plot
+        vb.enableAutoRange(x=False)
+        self._members.append((weakref.ref(vb), shown or (lambda: True)))
+        ref = weakref.ref(self)
+
+        def changed(view, rng, _ref=ref):
+            group = _ref()
+            if group is not None:
+                group._on_x_range_changed(view, rng)
+
+        def manual(mask, _ref=ref):
+            group = _ref()
+            if group is not None and mask is not None and mask[0]:
+                group.follow = False
+
+        vb.sigXRangeChanged.connect(changed)
+        vb.sigRangeChangedManually.connect(manual)
+        self._set(vb, self._span() if self.follow else self.range)
+
+    def _set(self, vb: pg.ViewBox, rng: tuple[float, float]) -> None:
+        cur = vb.viewRange()[0]
+        if abs(cur[0] - rng[0]) > 1e-9 * max(1.0, abs(rng[1])) or \
+                abs(cur[1] - rng[1]) > 1e-9 * max(1.0, abs(rng[1])):
+            self._busy = True
+            try:
+                vb.setXRange(rng[0], rng[1], padding=0)
+            finally:
+                self._busy = False
+
+    def _on_x_range_changed(self, view: pg.ViewBox, rng) -> None:
+        if self._busy:
+            return
+        self.range = (float(rng[0]), float(rng[1]))
+        for vb in self.views(shown_only=True):
+            if vb is not view:
+                self._set(vb, self.range)
+
+    def set_extent(self, step: int) -> None:
+        """The newest step is ``step``: while following, show ``[0, step]`` everywhere."""
+        self.extent = int(step)
+        if self.follow:
+            self.range = self._span()
+            for vb in self.views(shown_only=True):
+                self._set(vb, self.range)
+
+    def sync(self, plot) -> None:
+        """Bring one member (coming on screen) to the group's range."""
+        vb = plot.getViewBox() if hasattr(plot, "getViewBox") else plot
+        self._set(vb, self._span() if self.follow else self.range)
+
+    def reset(self) -> None:
+        """Follow the run again (the "Reset view" button)."""
+        self.follow = True
+        self.set_extent(self.extent)
+
+
+_GROUPS: "weakref.WeakKeyDictionary[Any, StepAxisGroup]" = weakref.WeakKeyDictionary()
+
+
+def step_axis_group(bus: UiBus) -> StepAxisGroup:
+    """The step axis shared by all time plots of the window that owns ``bus``."""
+    group = _GROUPS.get(bus)
+    if group is None:
+        group = _GROUPS[bus] = StepAxisGroup()
+    return group
+
+
+def link_step_axis(plot, master) -> StepAxisGroup:
+    """Link ``plot``'s step axis to ``master`` (a PlotItem of a panel, or a UiBus)."""
+    if isinstance(master, UiBus):
+        group = step_axis_group(master)
+    else:
+        mvb = master.getViewBox() if hasattr(master, "getViewBox") else master
+        group = next((g for g in list(_GROUPS.values())
+                      if any(v is mvb for v in g.views())), None)
+        if group is None:
+            group = StepAxisGroup()
+            group.add(mvb)
+            _GROUPS[mvb] = group
+    group.add(plot)
+    return group
+
+
+class ValueAxis(pg.AxisItem):
+    """A y axis that, on a log scale, labels only 1, 2 and 5 times a power of ten (the
+    default labels every minor tick, and the labels run into each other)."""
+
+    def logTickStrings(self, values, scale, spacing):
+        strings = super().logTickStrings(values, scale, spacing)
+        out = []
+        for v, text in zip(values, strings):
+            mantissa = 10.0 ** (float(v) - math.floor(float(v) + 1e-9))
+            out.append(text if min(abs(mantissa - m) for m in (1.0, 2.0, 5.0)) < 0.05 else "")
+        return out
+
+
+# --- small widgets ----------------------------------------------------------------------
+def help_button(text: str, parent: QtWidgets.QWidget | None = None) -> QtWidgets.QToolButton:
+    """A small "?" button that shows ``text`` (also its tooltip) when clicked."""
+    button = QtWidgets.QToolButton(parent)
+    button.setText("?")
+    button.setToolTip(text)
+    button.setAutoRaise(True)
+    button.setObjectName("help_button")
+    button.clicked.connect(lambda: QtWidgets.QToolTip.showText(
+        button.mapToGlobal(QtCore.QPoint(0, button.height())), text, button))
+    return button
+
+
+def log_toggle(plots: Callable[[], Iterable[pg.PlotItem]], checked: bool = False,
+               on_change: Callable[[bool], None] | None = None,
+               parent: QtWidgets.QWidget | None = None) -> QtWidgets.QCheckBox:
+    """A "log y" check box that switches the y axis of ``plots()`` between linear and log10."""
+    box = QtWidgets.QCheckBox("log y", parent)
+    box.setToolTip("Logarithmic y axis: equal distances are equal ratios")
+    box.setChecked(checked)
+
+    def toggled(on: bool) -> None:
+        for p in plots():
+            p.setLogMode(y=bool(on))
+            p.getViewBox().enableAutoRange(y=True)
+        if on_change is not None:
+            on_change(bool(on))
+
+    box.toggled.connect(toggled)
+    return box
+
+
+# --- the base of the time-plot panels -------------------------------------------------------
+class TimePanel(Panel):
+    """A panel of plots over the step axis.
+
+    Subclasses build their plots in :meth:`_build_plots` (with :meth:`_add_time_plot`),
+    their curves in :meth:`_build_curves` (with :meth:`_curve`) and fill them in
+    :meth:`_update_data`. This base keeps the per-frame work small: nothing is done when
+    ``snap.seq`` has not changed, and a panel in a background tab only remembers the
+    snapshot and catches up when it comes on screen.
+    """
+    log_y_default: ClassVar[bool] = False
+    has_log_toggle: ClassVar[bool] = True
+
+    def __init__(self, bus: UiBus, parent: QtWidgets.QWidget | None = None):
+        super().__init__(bus, parent)
+        self._snap = None             # the snapshot shown
+        self._pending = None          # the newest snapshot not shown yet
+        self._seq = None
+        self._events_len = -1
+        self._hp0: dict = {}
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._data: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # full series per curve
+        self._lod: dict[str, PeakDecimator] = {}
+        self._lod_on: dict[str, bool] = {}
+        self._symbols: dict[str, str | None] = {}
+        self._plots: list[pg.PlotItem] = []
+        self._markers: list[EventMarkers] = []
+        self.group = step_axis_group(bus)
+
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.setSpacing(2)
+        self.toolbar = QtWidgets.QHBoxLayout()
+        self.toolbar.setContentsMargins(4, 0, 4, 0)
+        lay.addLayout(self.toolbar)
+        self._build_toolbar()
+        self.log_box = None
+        if self.has_log_toggle:
+            self.log_box = log_toggle(lambda: self._plots, self.log_y_default,
+                                      self._on_log_changed, self)
+            self.toolbar.addWidget(self.log_box)
+        self.toolbar.addStretch(1)
+        self.reset_button = QtWidgets.QToolButton(self)
+        self.reset_button.setText("Reset view")
+        self.reset_button.setToolTip("Follow the run again: whole step axis, y fitted to the data")
+        self.reset_button.clicked.connect(self.reset_view)
+        self.toolbar.addWidget(self.reset_button)
+        self.help = help_button(self.help_text, self)
+        self.toolbar.addWidget(self.help)
+        self.graphics = pg.GraphicsLayoutWidget(self)
+        lay.addWidget(self.graphics, 1)
+        self._build_plots()
+        if self.log_y_default:
+            for p in self._plots:
+                p.setLogMode(y=True)
+        bus.step_marked.connect(self._on_step_marked)
+        bus.cursor_moved.connect(self._on_cursor_moved)
+
+    # --- hooks ----------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        """Add controls to ``self.toolbar`` (left of the log toggle)."""
+
+    def _build_plots(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _build_curves(self, ctx: RunContext) -> None:
+        """(Re)create the curves for a run's structure."""
+
+    def _update_data(self, snap) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _on_log_changed(self, on: bool) -> None:
+        """The log toggle changed (after the plots switched)."""
+
+    def _reset_y(self, plot: pg.PlotItem) -> None:
+        plot.getViewBox().enableAutoRange(y=True)
+
+    # --- building ---------------------------------------------------------------------
+    def _add_time_plot(self, y_label: str, y_units: str | None = None, row: int | None = None,
+                       col: int | None = None, show_x_label: bool = True) -> pg.PlotItem:
+        plot = self.graphics.addPlot(row=row, col=col,
+                                     axisItems={"left": ValueAxis("left")})
+        plot.hideButtons()              # our "Reset view" replaces the corner "A"
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setLabel("left", y_label, units=y_units)
+        if show_x_label:
+            plot.setLabel("bottom", *STEP_LABEL)
+        plot.getAxis("bottom").enableAutoSIPrefix(False)
+        # plain numbers and powers of ten, not "x0.001" prefixes that students misread
+        plot.getAxis("left").enableAutoSIPrefix(False)
+        vb = plot.getViewBox()
+        vb.setAutoVisible(y=True)
+        vb.enableAutoRange(y=True)
+        plot.setMenuEnabled(True)
+        self.group.add(plot, self._on_screen)
+        vb.sigXRangeChanged.connect(self._on_x_range_changed)
+        self._plots.append(plot)
+        self._markers.append(EventMarkers(plot))
+        return plot
+
+    def _add_legend(self, plot: pg.PlotItem, offset=(-10, 10)) -> pg.LegendItem:
+        """A legend over a half-transparent patch of the background (readable over data
+        in light and dark themes)."""
+        bg = pg.mkColor(pg.getConfigOption("background"))
+        bg.setAlpha(170)
+        return plot.addLegend(offset=offset, labelTextSize="8pt", brush=pg.mkBrush(bg))
+
+    def _curve(self, name: str, plot: pg.PlotItem, color: str, width: float = 1.5,
+               style=QtCore.Qt.PenStyle.SolidLine, symbol: str | None = None,
+               legend: str | None = None, alpha: int = 255) -> pg.PlotDataItem:
+        """A curve drawn cheaply however long the history: fed through a
+        :class:`PeakDecimator` while the whole run is in view, else clipped to the view
+        and peak-downsampled by pyqtgraph (min and max per pixel, so spikes stay
+        visible). The finite check stays on: a loss can be NaN."""
+        qc = QtGui.QColor(color)
+        qc.setAlpha(alpha)
+        kw: dict[str, Any] = {"pen": pg.mkPen(qc, width=width, style=style), "name": legend}
+        if symbol is not None:
+            kw.update(symbol=symbol, symbolSize=6, symbolBrush=qc, symbolPen=pg.mkPen(qc))
+        item = plot.plot(**kw)
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, method="peak")
+        self._curves[name] = item
+        self._lod[name] = PeakDecimator()
+        self._lod_on[name] = False
+        self._symbols[name] = symbol
+        return item
+
+    def _set_evals(self, steps: np.ndarray, series: dict[str, np.ndarray]) -> None:
+        """Show per-evaluation series; their dots go once there are too many to see."""
+        few = steps.shape[0] <= EVAL_SYMBOL_MAX
+        for name, y in series.items():
+            item = self._curves[name]
+            want = self._symbols.get(name) if few else None
+            if item.opts["symbol"] != want:
+                item.setSymbol(want)
+            self._set_series(name, steps, y)
+
+    def _set_series(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
+        """Show the series ``y`` at steps ``x`` (full history views, not copied) on curve
+        ``name``. Long series drawn over most of their range go through the curve's
+        :class:`PeakDecimator` (pyqtgraph's own clip and downsampling cost about 2 ms per
+        100,000 points and frame; the decimator costs the new points only)."""
+        self._data[name] = (x, y)
+        self._feed(name)
+
+    def _lod_wanted(self, name: str) -> bool:
+        x, y = self._data[name]
+        if y.shape[0] <= LOD_MIN_POINTS:
+            return False
+        vb = self._curves[name].getViewBox()
+        if vb is None:
+            return True
+        x0, x1 = vb.viewRange()[0]
+        # the decimated strokes are finer than a pixel: they look the same as the full data
+        return (x1 - x0) / self._lod[name].b >= max(vb.width(), 100.0)
+
+    def _feed(self, name: str) -> None:
+        x, y = self._data[name]
+        item = self._curves[name]
+        on = self._lod_wanted(name)
+        self._lod_on[name] = on
+        if on:
+            item.setData(*self._lod[name].update(y, float(x[0])))
+        else:
+            item.setData(x, y)
+
+    def _on_x_range_changed(self, vb, rng) -> None:
+        # zooming in past the decimation's resolution switches a curve to its full data
+        for name, item in self._curves.items():
+            if name in self._data and item.getViewBox() is vb and \
+                    self._lod_wanted(name) != self._lod_on[name]:
+                self._feed(name)
+
+    def _clear_curves(self) -> None:
+        for item in self._curves.values():
+            for p in self._plots:
+                if item in p.listDataItems():
+                    p.removeItem(item)
+        self._curves, self._data, self._lod, self._lod_on = {}, {}, {}, {}
+        for p in self._plots:
+            if p.legend is not None:
+                p.legend.clear()
+
+    # --- Panel interface ----------------------------------------------------------------
+    def set_context(self, ctx: RunContext) -> None:
+        super().set_context(ctx)
+        self._snap = self._pending = None
+        self._seq = None
+        self._events_len = -1
+        self._hp0 = initial_hparams(ctx.config)
+        self._clear_curves()
+        for m in self._markers:
+            m.set_events([])
+            m.set_mark(None)
+            m.set_cursor(None)
+        self._build_curves(ctx)
+
+    def update_snapshot(self, snap) -> None:
+        """Show ``snap`` (GUI thread, ~30 Hz); cheap when nothing changed."""
+        if snap is None:
+            return
+        self._pending = snap
+        if self._deferred():
+            return
+        self._flush()
+
+    def _deferred(self) -> bool:
+        # a background tab of a window on screen: catch up when shown (showEvent)
+        win = self.window()
+        return not self.isVisible() and win is not self and win.isVisible()
+
+    def _on_screen(self) -> bool:
+        return not self._deferred()
+
+    def _flush(self) -> None:
+        snap, self._pending = self._pending, None
+        if snap is None or self.ctx is None:
+            if snap is not None:
+                self._pending = snap
+            return
+        if snap.seq == self._seq and snap is self._snap:
+            return
+        self._snap, self._seq = snap, snap.seq
+        self._update_data(snap)
+        if len(snap.events) != self._events_len:
+            self._events_len = len(snap.events)
+            labelled = label_events(snap.events, self._hp0)
+            for m in self._markers:
+                m.set_events(labelled)
+        self.group.set_extent(snap.step)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        for p in self._plots:
+            self.group.sync(p)
+        self._flush()
+
+    def reset_view(self) -> None:
+        """Whole step axis again and y fitted to the data (undo the user's zoom)."""
+        self.group.reset()
+        for p in self._plots:
+            self.group.sync(p)
+            self._reset_y(p)
+
+    def _refresh(self) -> None:
+        """Redraw the shown snapshot (after a display option changed)."""
+        if self._snap is not None and self._pending is None:
+            self._pending = self._snap
+            self._seq = None
+        self._flush()
+
+    # --- bus ---------------------------------------------------------------------------
+    def _on_step_marked(self, step: int) -> None:
+        for m in self._markers:
+            m.set_mark(None if step is None or step < 0 else int(step))
+
+    def _on_cursor_moved(self, step: int) -> None:
+        for m in self._markers:
+            m.set_cursor(None if step is None or step < 0 else int(step))
+
+    # --- for tests and export -----------------------------------------------------------
+    def time_plots(self) -> list[pg.PlotItem]:
+        """The plots on the shared step axis."""
+        return list(self._plots)
+
+    def marker_steps(self) -> list[int]:
+        """Steps of the drawn event markers (hparams, weight, rewind)."""
+        self._flush()
+        return self._markers[0].steps() if self._markers else []
+
+    def marker_labels(self) -> list[str]:
+        self._flush()
+        return self._markers[0].labels() if self._markers else []
+
+    def curve_names(self) -> list[str]:
+        return list(self._curves)
+
+    def curve_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(x, y)`` of the series curve ``name`` shows (before any decimation for the
+        screen; empty arrays before any data). KeyError for an unknown name."""
+        self._flush()
+        if name not in self._curves:
+            raise KeyError(f"no curve {name!r}; curves: {', '.join(self._curves)}")
+        x, y = self._data.get(name, (None, None))
+        if x is None or y is None:
+            return np.zeros(0), np.zeros(0)
+        return np.asarray(x), np.asarray(y)
+
+    def displayed_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(x, y)`` as handed to the plot item (decimated when the run is long)."""
+        self._flush()
+        x, y = self._curves[name].getOriginalDataset()
+        return (np.zeros(0), np.zeros(0)) if x is None else (np.asarray(x), np.asarray(y))
+
+    def export_item(self):
+        return self._plots[0] if self._plots else None
+
+    def export_csv(self) -> tuple[list[str], list[list[float]]] | None:
+        """All curves side by side on the union of their steps (NaN where a curve has no
+        point at that step)."""
+        self._flush()
+        data = {n: self.curve_data(n) for n in self._curves}
+        data = {n: xy for n, xy in data.items() if xy[0].size}
+        if not data:
+            return None
+        steps = np.unique(np.concatenate([x for x, _ in data.values()]).astype(np.float64))
+        cols = [steps]
+        for x, y in data.values():
+            col = np.full(steps.shape, np.nan)
+            col[np.searchsorted(steps, np.asarray(x, np.float64))] = y
+            cols.append(col)
+        return ["step", *data], np.column_stack(cols).tolist()
+
