@@ -56,7 +56,7 @@ def test_layer_boundaries(path):
         if top == "workbench" and layer in ALLOWED:
             sub = mod.split(".")[1] if "." in mod else ""
             # a package's commands.py is command-line glue and may use workbench.cli
-            allowed = ALLOWED[layer] | ({"cli"} if path.name == "commands.py" else set())
+            allowed = ALLOWED[layer] | {"resources"} | ({"cli"} if path.name == "commands.py" else set())
             assert sub in allowed or sub == "", \
                 f"workbench/{layer} may not import workbench.{sub} ({path.name})"
 

@@ -36,7 +36,7 @@ from ..config import CLASSIFICATION_2D, DEFAULTS, GATES, REGRESSION_1D, REGRESSI
 from .csv_import import DataError, read_csv_table
 from .features import apply_features, feature_names
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+from ..resources import RESOURCES
 DIGITS_PATH = RESOURCES / "digits.csv.gz"
 
 #: The truth tables of the logic gates, in the order of :data:`GATE_CORNERS`.
