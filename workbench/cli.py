@@ -113,9 +113,10 @@ def cmd_train(args) -> int:
     cfg = load_config_arg(args.config)
     if args.steps is not None and args.steps < 0:
         raise CliError(f"--steps {args.steps} is not allowed: a number >= 0")
+    from .session import SessionError   # --out that cannot be written: one line, exit 2
     try:
         run = train_headless(cfg, args.steps, args.out, quiet=args.json and not args.progress)
-    except ConfigError as e:
+    except (ConfigError, SessionError) as e:
         raise CliError(str(e)) from None
     s = run.summary()
     s["steps_per_s"] = run.step / run.compute_seconds if run.compute_seconds > 0 else None

@@ -170,3 +170,16 @@ def test_train_cli_records_a_session(tmp_path, capsys):
     assert main(["info", str(out), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["steps"] == 300
     assert main(["verify", str(out)]) == 0
+
+
+def test_train_cli_refuses_an_unwritable_out(tmp_path, capsys):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps(TINY))
+    assert main(["train", str(cfg), "--steps", "5", "--out",
+                 str(tmp_path / "no" / "dir" / "x.wbsession")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot create session file") and err.count("\n") == 1
+    (tmp_path / "notes.txt").write_text("keep me")
+    assert main(["train", str(cfg), "--steps", "5", "--out", str(tmp_path / "notes.txt")]) == 2
+    assert "not overwritten" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "keep me"

@@ -87,10 +87,16 @@ def test_sigkill_at_random_moments(tmp_path):
             proc.stdin.write(f"go {path}\n")
             t0, line = _expect(q, "pid")
             pid = int(line.split()[1])
-            # early kills hit the creation of the file; later ones hit commits
-            delay = float(rng.uniform(0.0, 0.15) if trial < 4 else rng.uniform(0.2, 1.6))
+            # early kills hit the creation of the file (timed from the fork); later ones
+            # hit training and commits (timed from the run's first record, so that a slow,
+            # busy machine does not turn them into early kills)
             progress = []
-            kill_at = t0 + delay
+            if trial < 4:
+                kill_at = t0 + float(rng.uniform(0.0, 0.15))
+            else:
+                t1, _ = _expect(q, "S 0")
+                progress.append((t1, 0))
+                kill_at = t1 + float(rng.uniform(0.05, 1.5))
             while True:
                 try:
                     t, line = q.get(timeout=max(0.0, kill_at - time.monotonic()))
@@ -144,7 +150,7 @@ def test_sigkill_at_random_moments(tmp_path):
             assert all(r["step"] <= last for r in s.evaluation_rows())
         if i % 5 == 0:
             assert verify(path).ok, path
-    assert opened >= 16
+    assert opened >= 18
     # seconds of training missing from each file (kill time - when its last step was done)
     print(f"\n{opened} killed recordings opened; seconds lost: max {max(lost):.3f}, "
           f"median {float(np.median(lost)):.3f}")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from workbench.run import Run
-from workbench.session import REPLAY, Recorder, SessionError, open_session
+from workbench.session import REPLAY, SessionError, open_session
 from workbench.session import format as F
 from workbench.session import recorder as R
 

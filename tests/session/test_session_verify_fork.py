@@ -8,7 +8,7 @@ from workbench.run import Run
 from workbench.session import SessionError, fork, open_session, verify
 from workbench.session import format as F
 
-from session_helpers import TINY, W1, record_w1
+from session_helpers import TINY, W1
 
 
 def test_verify_passes_with_changes_mid_run(w1_session):
@@ -149,3 +149,57 @@ def test_default_fork_path_is_next_to_the_parent(tmp_path):
     c2 = fork(tmp_path / "p.wbsession", 20)
     c2.finish()
     assert (tmp_path / "p.fork20-2.wbsession").exists()
+
+
+def test_hand_placed_points_are_stored_and_replayed(tmp_path):
+    from workbench.data import load_dataset
+    from workbench.config import load_config
+    cfg = load_config(TINY)
+    base = load_dataset(cfg.data, cfg.seed)
+    rng = np.random.default_rng(1)
+    pts = rng.uniform(-5, 5, (40, 2))
+    ds = base.with_points(pts, (pts[:, 0] > 0).astype(np.int64))
+    p = tmp_path / "points.wbsession"
+    run = Run(cfg, dataset=ds, session=p)
+    run.run_steps(300)
+    run.finish()
+    with open_session(p) as s:
+        assert np.array_equal(s.dataset().raw_train, pts)
+        assert s.state_at(300)["theta"].tobytes() == run.network.theta.tobytes()
+    assert verify(p).ok
+    # a run of the plain config stores no data set (the config rebuilds it)
+    q = tmp_path / "plain.wbsession"
+    Run(cfg, session=q).finish()
+    con = sqlite3.connect(q)
+    assert con.execute("SELECT count(*) FROM blobs").fetchone()[0] == 0
+    con.close()
+
+
+def test_rewound_run_replays_and_verifies(tmp_path):
+    """A run that blew up and was rewound to its last finite step: metrics, states and
+    verify follow what the user saw (the re-run redoes the rewind)."""
+    p = tmp_path / "rewind.wbsession"
+    cfg = {"seed": 1, "data": {"name": "reg_line", "n_samples": 200},
+           "model": {"hidden": [[8, "relu"]], "output": "linear", "loss": "mse"},
+           "optimizer": {"name": "sgd", "lr": 0.001, "momentum": 0.9},
+           "training": {"batch_size": 8}}
+    run = Run(cfg, session=p)
+    run.run_steps(300)
+    run.set_hyperparameters(lr=5.0)
+    run.run_steps(3000)
+    assert run.nonfinite is not None
+    bad = run.nonfinite.step
+    to = run.rewind_to_finite()
+    assert to == bad - 1 and run.nonfinite is None
+    run.finish()
+    with open_session(p) as s:
+        m, h = s.metrics(), run.history.steps()
+        assert np.array_equal(m["loss"], h["loss"])
+        assert s.nonfinite_step() is None     # the non-finite steps were rewound away
+        assert s.state_at(run.step)["theta"].tobytes() == run.network.theta.tobytes()
+        assert s.last_step == to
+        assert [e["kind"] for e in s.events()] == ["hparams", "rewind"]
+        # the snapshot of the blown-up state is superseded by the rewind
+        assert all(i.step <= to for i in s.snapshots())
+    res = verify(p)
+    assert res.ok, res.message

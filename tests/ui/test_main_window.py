@@ -15,7 +15,7 @@ from workbench.ui.panels.timeaxis import TimePanel
 
 
 SMALL = {"data": {"name": "circle", "n_samples": 200},
-         "model": {"hidden": [[8, "tanh"]]}, "training": {"epochs": 1000}}
+         "model": {"hidden": [[8, "tanh"]]}, "training": {"epochs": 100000}}
 
 
 CURVE_PANELS = ("loss", "accuracy", "gradients", "update_ratio", "activations")
@@ -77,6 +77,7 @@ def test_lr_change_mid_run_is_an_event_with_a_marker(make_window, qtbot, waits):
     qtbot.waitUntil(lambda: any(e.kind == "hparams" for e in c.run.events), timeout=5000)
     ev = next(e for e in c.run.events if e.kind == "hparams")
     assert ev.payload == {"lr": 0.25} and ev.step >= 50
+    waits.steps(win, ev.step + 5)
     c.pause()
     snap = waits.paused(win)
     assert c.run.hp["lr"] == 0.25 and snap.lr == pytest.approx(0.25)
@@ -274,7 +275,8 @@ def test_close_while_training_asks_and_joins_the_thread(make_window, qtbot, wait
 
 
 def test_compiling_is_shown_and_the_window_stays_usable(make_window, qtbot, waits, monkeypatch):
-    import workbench.core.warmup as wu
+    import sys
+    wu = sys.modules["workbench.core.warmup"]
     gate = threading.Event()
     real = wu.warmup
 
@@ -283,7 +285,6 @@ def test_compiling_is_shown_and_the_window_stays_usable(make_window, qtbot, wait
         real(dtype)
 
     monkeypatch.setattr(wu, "warmup", slow_warmup)
-    win = make_window.__wrapped__ if False else None  # noqa: F841
     from workbench.ui.main_window import MainWindow
     w = MainWindow(SMALL, restore_layout=False, theme="light",
                    settings=QtCore.QSettings(QtCore.QSettings.Format.IniFormat,
@@ -353,6 +354,8 @@ def test_layout_saved_versioned_and_reset(make_window, qtbot, waits, settings):
     win.save_layout()
     assert settings.value(f"layout/v{mw.LAYOUT_VERSION}/state") is not None
     w2 = mw.MainWindow(SMALL, settings=settings, restore_layout=True, theme="light")
+    qtbot.addWidget(w2)
+    w2.show()
     try:
         assert w2.restore_layout() and not w2.docks["loss"].toggleViewAction().isChecked()
         w2.reset_layout()
@@ -373,7 +376,7 @@ def test_theme_examples_and_menus(make_window, qtbot, waits, settings):
     assert settings.value("theme") == "dark"
     assert QtWidgets.QApplication.palette().color(QtGui.QPalette.ColorRole.Window).lightness() < 100
     win.set_theme("light")
-    menus = {a.text().replace("&", ""): a.menu() for a in win.menuBar().actions()}
+    menus = win.menus
     assert {"File", "Edit", "Run", "View", "Examples", "Help"} <= set(menus)
     keys = {a.shortcut().toString() for a in win.actions()}
     assert {"Space", "S", "E", "R", "Ctrl+Q", "Ctrl+O", "Ctrl+S", "Ctrl+E", "F1", "Ctrl+Z"} <= keys
@@ -387,21 +390,26 @@ def test_theme_examples_and_menus(make_window, qtbot, waits, settings):
     assert c.run.dataset.name == "circle"
 
 
+@pytest.mark.slow
 def test_soak_paints_2000_live_frames(make_window, qtbot, waits):
-    win = make_window({"data": {"name": "spiral"}, "training": {"epochs": 100000}},
-                      size=(1000, 700))
+    """2,000 whole-window paints while the run trains and new snapshots keep arriving
+    (what catches a Qt release that leaks or crashes under steady repainting)."""
+    win = make_window({"data": {"name": "spiral"}, "model": {"hidden": [[16, "tanh"]]},
+                       "training": {"epochs": 100000, "batch_size": 50}}, size=(800, 560))
     c = win.controller
     c.start()
     waits.steps(win, 10)
     app = QtWidgets.QApplication.instance()
-    frames, seqs = 0, set()
+    frames, seqs, steps = 0, set(), set()
     tic = time.monotonic()
     while frames < 2000:
-        c._on_tick()  # noqa: SLF001 - the timer's slot, driven as fast as it paints
+        c._on_tick()  # noqa: SLF001 - the timer's slot, driven as fast as the window paints
         win.repaint()
-        app.processEvents()
+        if frames % 10 == 0:
+            app.processEvents()
         seqs.add(c.latest.seq)
+        steps.add(c.latest.step)
         frames += 1
-        assert time.monotonic() - tic < 90, f"only {frames} frames in 90 s"
-    assert c.playing and c.run.step > 1000 and len(seqs) > 50
+        assert time.monotonic() - tic < 240, f"only {frames} frames in 240 s"
+    assert c.playing and len(seqs) > 100 and len(steps) > 100
     assert not c.panel_errors

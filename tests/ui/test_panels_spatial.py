@@ -304,7 +304,7 @@ def test_network_graph_nodes_edges_and_maps(qtbot, bus, spiral_run):
         if x is None:
             continue
         for i in range(0, len(x), 2):
-            l = int(round(x[i] / 2.6))
+            l = int(round(x[i] / panel.dx))
             w = lookup[(round(y[i], 6), round(y[i + 1], 6), l)]
             assert (w > 0) == bool(sign)
             counted += 1
@@ -550,3 +550,108 @@ def test_replay_snapshots_without_views_are_drawn_from_theta(qtbot, bus, spiral_
     assert np.isfinite(graph.col_images[2].image).any()
     # in replay the plane is not clickable (the data belong to the recorded run)
     assert not decision.class_combo.isVisible()
+
+
+# --- CSV data ---------------------------------------------------------------------------------
+def _write_csv(path, X, y, fmt_y="%d"):
+    with open(path, "w") as f:
+        f.write(",".join(f"x{i + 1}" for i in range(X.shape[1])) + ",target\n")
+        for row, t in zip(X, y):
+            f.write(",".join(f"{v:.6f}" for v in row) + "," + (fmt_y % t) + "\n")
+
+
+def test_csv_three_classes_in_the_plane_show_argmax_colours(qtbot, bus, tmp_path):
+    rng = np.random.default_rng(0)
+    centres = np.array([[-3.0, -2.0], [3.0, -2.0], [0.0, 3.0]])
+    y = np.repeat([0, 1, 2], 40)
+    X = centres[y] + rng.normal(0, 0.8, (120, 2))
+    path = tmp_path / "three.csv"
+    _write_csv(path, X, y)
+    cfg = {"data": {"name": "csv", "path": str(path)},
+           "model": {"hidden": [[8, "tanh"]], "output": "softmax", "loss": "cross_entropy"},
+           "optimizer": {"lr": 0.05}}
+    run = trained(cfg, 300)
+    panel = shown(qtbot, DecisionPanel(bus), 560, 480)
+    feed(panel, run)
+    mode = panel.mode
+    assert isinstance(mode, PlaneClassMode) and mode.n_classes == 3
+    grid = plane_grid(mode.extent, 100)
+    want = np.argmax(run.network.predict(run.dataset.transform(grid)), axis=1)
+    np.testing.assert_array_equal(mode.image.image.ravel(), want)
+    assert set(np.unique(want)) == {0, 1, 2}
+    assert panel.class_combo.count() == 3
+    shot(panel, "csv_three_classes_decision.png")
+
+
+def test_csv_with_more_inputs_shows_confusion_or_predicted_vs_true(qtbot, bus, tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(150, 3))
+    path = tmp_path / "cls.csv"
+    _write_csv(path, X, (X[:, 0] + X[:, 2] > 0).astype(int))
+    run = trained({"data": {"name": "csv", "path": str(path)}}, 200)
+    panel = shown(qtbot, DecisionPanel(bus), 480, 420)
+    feed(panel, run)
+    assert isinstance(panel.mode, ConfusionMode) and panel.mode.strip is None
+    assert panel.mode.counts.shape == (2, 2)
+    assert panel.mode.counts.sum() == len(run.dataset.y_test)
+    path = tmp_path / "reg.csv"
+    _write_csv(path, X, X @ np.array([1.0, -2.0, 0.5]) + 0.3, fmt_y="%.6f")
+    run = trained({"data": {"name": "csv", "path": str(path)},
+                   "model": {"hidden": [], "output": "linear", "loss": "mse"},
+                   "optimizer": {"lr": 0.02}}, 400)
+    panel = shown(qtbot, DecisionPanel(bus), 480, 420)
+    feed(panel, run)
+    from workbench.ui.panels.decision import ScatterMode
+    assert isinstance(panel.mode, ScatterMode)
+    tx, ty = panel.mode.test.getData()
+    np.testing.assert_array_equal(tx, run.dataset.y_test[:, 0])
+    np.testing.assert_allclose(ty, run.network.predict(run.dataset.X_test)[:, 0])
+    shot(panel, "csv_regression_decision.png")
+
+
+def test_deep_wide_network_stays_readable(qtbot, bus):
+    cfg = {"seed": 0, "data": {"name": "circle", "n_samples": 200},
+           "model": {"hidden": [[16, "relu"]] * 7 + [[40, "tanh"]], "init": "he"},
+           "optimizer": {"lr": 0.01}}
+    run = trained(cfg, 100)
+    panel = shown(qtbot, NetworkGraphPanel(bus), 1100, 620)
+    feed(panel, run)
+    assert len(panel.nodes.points()) == 2 + 16 * 8 + 1
+    n_edges = sum(len(it.getData()[0]) for it in panel.edge_items.values()
+                  if it.getData()[0] is not None) // 2
+    assert n_edges == 2 * 16 + 16 * 16 * 6 + 16 * 16 + 16
+    shot(panel, "deep_network.png")
+
+
+def test_help_a_broken_view_and_a_diverged_perceptron(qtbot, bus):
+    for cls in (DecisionPanel, NetworkGraphPanel, BackpropPanel):
+        panel = cls(bus)
+        qtbot.addWidget(panel)
+        assert len(cls.help_text) > 200
+        assert panel.help_button.toolTip() == cls.help_text == panel.toolTip()
+    run = trained(XOR_PERCEPTRON, 8)
+    panel = shown(qtbot, DecisionPanel(bus), 400, 400)
+    feed(panel, run, seq=1)
+    panel.update_snapshot(snapshot(run, {"decision.plane": RuntimeError("boom")}, seq=2))
+    assert "boom" in panel.caption.text()
+    run.network.theta[:] = np.nan
+    panel.update_snapshot(snapshot(run, {}, seq=3))
+    xs, _ys = panel.mode.line.getData()
+    assert xs is None or len(xs) == 0
+
+
+def test_backprop_steps_shade_their_columns_on_the_graph(qtbot, bus, spiral_run):
+    graph = shown(qtbot, NetworkGraphPanel(bus), 800, 480)
+    feed(graph, spiral_run)
+    bp = shown(qtbot, BackpropPanel(bus), 900, 300)
+    with qtbot.waitSignal(bus.walkthrough_changed, timeout=2000):
+        feed(bp, spiral_run)
+    L = spiral_run.network.n_layers
+    want = {0: [0], 1: list(range(L + 1)), 2: [L], 3: [3, 2, 1], 4: [1, 2, 3]}
+    for step, cols in want.items():
+        with qtbot.waitSignal(bus.walkthrough_changed, timeout=2000) as blocker:
+            bp.set_step(step)
+        assert blocker.args[0]["columns"] == cols
+        assert [c for c, b in enumerate(graph.bands) if b.isVisible()] == sorted(cols)
+    bp.set_step(2)
+    shot(graph, "spiral_network_backprop_step3.png")

@@ -18,6 +18,7 @@ from . import rules as R
 
 TAIL = 32          # losses kept across chunks (diverging level, full-batch zig-zag)
 BLOCK = 10         # steps per gradient-norm check (doubling rule)
+WINDOW = 64        # steps of a chunk the medians look at (its most recent)
 
 
 @dataclass
@@ -108,6 +109,9 @@ class Monitor:
         self.Yt = np.asarray(run._Yt, dtype=np.float64)  # noqa: SLF001
         self.y_labels = ds.y_train
         self.prior = R.prior_loss(self.model["loss"], self.Y)
+        self.perceptron = self.model["loss"] == "perceptron" or self.acts[-1] == "step"
+        self.ref_loss, self.ref_wnorm = self._standard_init(run)
+        self.linear_r2 = self._linear_r2() if self.task == "regression" else 1.0
         self.loss0: float | None = None
         self.train_losses: list[float] = []
         self.last_eval: dict = {}
@@ -115,10 +119,39 @@ class Monitor:
         self._tail = np.zeros(0)
         self._findings: list[Finding] = []
         self._open: dict[str, Finding] = {}
+        self._last: dict[str, Finding] = {}
         self._hooks = {h: [r for r in R.RULES.values() if h in r.hooks]
                        for h in ("init", "chunk", "eval", "final")}
         self._finalized = False
         self._run_hook("init", None)
+
+    def _standard_init(self, run) -> tuple[float, np.ndarray]:
+        """Initial loss and per-layer weight norms of the same net under the standard
+        initialization (He for ReLU-family nets, else Xavier; scale 1, bias 0)."""
+        from ..core import Network
+        m = dict(self.model)
+        relu = any(a in ("relu", "leaky_relu", "elu", "maxout") for a in self.acts[:-1])
+        m.update(init="he" if relu else "xavier", init_scale=1.0, bias_init=0.0)
+        net = Network(self.network.n_inputs, self.network.n_outputs, m, seed=self.seed)
+        try:
+            loss, _ = net.loss_and_flat_grad(self.X, self.Y)
+        except Exception:  # noqa: BLE001 - an odd config must not stop the run
+            loss = float("nan")
+        norms = np.array([np.linalg.norm(W) for W, _ in net.weights])
+        return (float(loss) if math.isfinite(loss) else 0.0), norms
+
+    def _linear_r2(self) -> float:
+        """Explained variance of the least-squares affine fit (what a linear model can
+        reach on the training data)."""
+        A = np.hstack([self.X, np.ones((self.X.shape[0], 1))])
+        coef, *_ = np.linalg.lstsq(A, self.Y, rcond=None)
+        res = float(np.sum((A @ coef - self.Y) ** 2)) / max(1, self.X.shape[0])
+        return 1.0 - res / self.prior if self.prior > 0 else 1.0
+
+    def dead_net(self) -> bool:
+        """A hidden ReLU layer is mostly dead (tiny updates are then no lr problem)."""
+        d = self.last_eval.get("eval_dead") or []
+        return any(v > R.DEAD_LAYER_FRAC for v in d[:-1])
 
     # --- what the rules read ------------------------------------------------------------
     @property
@@ -190,10 +223,11 @@ class Monitor:
 
     def on_event(self, run, event) -> None:
         if event.kind in ("hparams", "rewind"):
-            # a new regime: growth counters and the best test loss start afresh
-            self.state.pop("doublings", None)
-            self.state.pop("prev_block", None)
-            self.state.pop("best_test", None)
+            # a new regime: growth counters, best losses and update-ratio evidence
+            # start afresh (the next chunk and evaluation measure them again)
+            for key in ("doublings", "prev_block", "best_test", "prev_test", "best_train",
+                        "prev_train", "rise", "ur_high", "ur_recent"):
+                self.state.pop(key, None)
 
     def finalize(self, run) -> None:
         """End of training: the rules that need the whole run (not converged, ...)."""
@@ -229,64 +263,82 @@ class Monitor:
             if r.code == "lr_too_high":
                 self.state["lr_high_seen"] = True
             ev = _plain(v.evidence)
+            if f is None and self._last.get(r.code) is not None:
+                f = self._last[r.code]          # it holds again: reopen, keep first step
+                f.resolved_step = None
+                self._open[r.code] = f
             if f is None:
-                f = Finding(r.code, r.severity, int(v.step), v.message, ev, v.remedy,
-                            v.patch, r.question, r.source)
+                f = Finding(r.code, v.severity or r.severity, int(v.step), v.message, ev,
+                            v.remedy, v.patch, r.question, r.source)
                 self._findings.append(f)
                 self._open[r.code] = f
+                self._last[r.code] = f
             else:
                 f.message, f.evidence, f.remedy, f.patch = v.message, ev, v.remedy, v.patch
+                if v.severity == "error":
+                    f.severity = "error"
         elif f is not None:
             f.resolved_step = int(v.step if v.step else self.step)
             del self._open[r.code]
 
     def _chunk_stats(self, c) -> ChunkStats:
+        """Reduce one chunk to the few numbers the rules read (about a dozen numpy calls
+        on at most the last WINDOW steps: the cost does not grow with the chunk)."""
         run = self.run
         end = c.start + c.n
         cs = ChunkStats(end=end)
         loss = c.loss
-        fin = np.isfinite(loss)
-        bad = np.flatnonzero((c.flags != 0) | ~fin)
-        if bad.size:
-            k = int(bad[0])
-            cs.first_bad = c.start + k + 1
-            fl = int(c.flags[k])
+        # the kernel stops right after the first non-finite step: only the last can be
+        last = float(loss[-1])
+        fl = int(c.flags[-1])
+        if fl or not math.isfinite(last):
+            cs.first_bad = end
             cs.bad_what = [n for bit, n in ((1, "loss"), (2, "gradients"), (4, "weights"))
                            if fl & bit] or ["loss"]
-        finite = loss[fin]
-        if finite.size:
-            self._tail = np.concatenate([self._tail, finite])[-TAIL:]
-            cs.last_finite = float(finite[-1])
+            loss = loss[:-1]
+            if not math.isfinite(last):
+                fl |= 1
+        if loss.shape[0]:
+            self._tail = np.concatenate([self._tail, loss[-TAIL:]])[-TAIL:]
+            cs.last_finite = float(loss[-1])
         if self._tail.size:
             cs.tail = self._tail
-            cs.recent = float(np.median(self._tail[-min(20, self._tail.size):]))
+            cs.recent = float(_med(self._tail[-20:]))
+        m = c.n - (1 if cs.first_bad else 0)
+        if m <= 0:
+            return cs
         # update ratio after the warm-up (large on the first steps by design)
         warm = max(0, int(R.WARMUP_EPOCHS * run.steps_per_epoch) - c.start)
-        if warm < c.n:
-            ur = c.uratio[warm:]
-            ur = ur[np.all(np.isfinite(ur), axis=1)]
-            if ur.shape[0]:
-                med = np.median(ur, axis=0)
-                j = int(np.argmax(med))
+        w0 = max(warm, m - WINDOW)
+        if w0 < m:
+            med = _med(c.uratio[w0:m])
+            # layers whose weights are far below a standard init have update ratios
+            # that say nothing about the learning rate
+            ok = (c.wnorm[m - 1] >= R.TINY_WEIGHTS * self.ref_wnorm) & np.isfinite(med)
+            if ok.any():
+                j = int(np.argmax(np.where(ok, med, -np.inf)))
                 cs.uratio_med, cs.uratio_layer = float(med[j]), j
                 self.state["ur_recent"] = float(med[j])
-        g = c.gnorm
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = g[:, 0] / g[:, -1]
-        r = r[np.isfinite(r)]
-        if r.size and g.shape[1] > 1:
-            cs.ratio = float(np.median(r))
-        gm = g.max(axis=1)
-        gm = gm[np.isfinite(gm)]
-        if gm.size:
-            cs.gmax = float(np.median(gm))
-            self._doublings(gm)
+            else:
+                self.state["ur_recent"] = None
+        g = c.gnorm[:m]
+        gmed = _med(g[-WINDOW:])
+        if g.shape[1] > 1 and gmed[-1] > 0 and math.isfinite(gmed[0]):
+            cs.ratio = float(gmed[0] / gmed[-1])
+        gx = float(gmed.max())
+        self.state["g_recent"] = gx > 1e-12 if math.isfinite(gx) else None
+        if math.isfinite(gx):
+            cs.gmax = gx
+            self._doublings(g.max(axis=1))
         if self.full_batch and self._tail.size >= 12:
+            # full batch: without noise the loss should fall on every step; share of
+            # steps on which it rises by more than OSC_AMPLITUDE of its value, and
+            # falls (a loss that only rises is diverging, not oscillating)
             t = self._tail[-24:]
-            d = np.diff(t)
-            s = np.sign(d)
-            cs.alternation = float(np.mean(s[1:] * s[:-1] < 0))
-            cs.osc_amplitude = float(np.median(np.abs(d)) / max(np.median(t), 1e-300))
+            rel = np.diff(t) / np.maximum(np.abs(t[:-1]), 1e-300)
+            cs.alternation = float(min(np.mean(rel > R.OSC_AMPLITUDE),
+                                       np.mean(rel < -R.OSC_AMPLITUDE)))
+            cs.osc_amplitude = float(np.max(rel))
         return cs
 
     def _doublings(self, gm: np.ndarray) -> None:
@@ -297,10 +349,19 @@ class Monitor:
         prev = self.state.get("prev_block")
         seq = blocks if prev is None else np.concatenate([[prev], blocks])
         n = self.state.get("doublings", 0)
-        for up in (seq[1:] >= 2.0 * seq[:-1]):
-            n = n + 1 if up else 0
+        if seq.size > 1:
+            up = (seq[1:] >= 2.0 * seq[:-1]) & (seq[:-1] > 0)
+            down = np.flatnonzero(~up)
+            n = n + up.size if down.size == 0 else up.size - 1 - int(down[-1])
         self.state["doublings"] = n
         self.state["prev_block"] = float(seq[-1])
+
+
+def _med(a: np.ndarray):
+    """Median along axis 0 (upper median for even counts): one partition call, a
+    fraction of np.median's cost on the small arrays of a chunk."""
+    k = a.shape[0] // 2
+    return np.partition(a, k, axis=0)[k]
 
 
 def _plain(obj):

@@ -71,7 +71,7 @@ DIVERGE_FACTOR = 10.0
 WARMUP_EPOCHS = 1.0          # update ratios are large on the first steps
 LEARNED_FRAC = 0.5           # train loss below this share of the input-free loss: learned
 CONVERGED_FRAC = 0.02        # train loss below this share of it: converged, quiet
-NC_DROP = 0.05               # not converged: drop over the last fifth of the steps, as a
+NC_DROP = 0.05               # not converged: drop over the last 2/5 of the steps, as a
                              # share of the input-free loss
 UF_ACC = 0.85                # underfitting: train accuracy below this, loss flat
 UF_R2 = 0.8                  # underfitting (regression): explained variance below this
@@ -80,10 +80,11 @@ NLS_ERR = 0.05               # best linear classifier misclassifies > this share
 US_HIGH = 20.0               # a feature standard deviation above this: unscaled
 US_LOW = 0.05                # the largest feature standard deviation below this: unscaled
 IRR_REL = 0.02               # permutation importance below this share of the largest
-OSC_ALTERNATION = 0.8        # full-batch: share of steps whose loss change flips sign
-OSC_AMPLITUDE = 1e-3         # ... with a relative change above this
-OSC_EVAL_AMPLITUDE = 0.1     # mini-batch: evaluations swing by this share of the loss
-LR_RISE = 0.1                # full training loss rose above its best by this share of
+OSC_ALTERNATION = 0.25       # full batch: share of steps on which the loss rises ...
+OSC_AMPLITUDE = 1e-2         # ... by more than this share of its value
+OSC_EVAL_ALTERNATION = 0.75  # mini-batch: share of direction changes between evaluations
+OSC_EVAL_AMPLITUDE = 0.25    # mini-batch: evaluations swing by this share of the loss
+LR_RISE = 0.25               # full training loss rose above its best by this share of
                              # the input-free loss: the steps are too large
 TINY_WEIGHTS = 0.1           # weights below this share of a standard init: update ratios
                              # say nothing about the learning rate
@@ -142,6 +143,7 @@ class Verdict:
     evidence: dict = field(default_factory=dict)
     remedy: str = ""
     patch: dict | None = None
+    severity: str | None = None    # overrides the rule's severity when evidence says more
 
 
 @dataclass
@@ -301,7 +303,11 @@ def r_unscaled(ctx, _):
 
 
 def identical_units(W: np.ndarray, b: np.ndarray, maxout: bool) -> list[int]:
-    """Indices of units whose incoming weights and bias equal those of unit 0's twin."""
+    """All unit indices of a layer whose units have identical incoming weights and
+    biases (so gradient descent can never tell them apart); [] otherwise.
+
+    W : (rows, n_in), b : (rows,); for maxout the two rows of a unit form its pattern.
+    """
     P = np.concatenate([W, b[:, None]], axis=1)
     if maxout:
         P = P.reshape(P.shape[0] // 2, -1)
@@ -311,7 +317,7 @@ def identical_units(W: np.ndarray, b: np.ndarray, maxout: bool) -> list[int]:
     return [int(j) for j in np.flatnonzero(same)] if same.all() else []
 
 
-@rule("symmetric_init", "init", "init", "Goodfellow et al., Deep Learning 8.4: "
+@rule("symmetric_init", ("init", "eval"), "init", "Goodfellow et al., Deep Learning 8.4: "
       "initialization must break symmetry")
 def r_symmetric(ctx, _):
     layers = []
@@ -446,28 +452,34 @@ def r_oscillating(ctx, arg):
         alt, amp, step = ctx.eval_alternation()
         if alt is None:
             return None
-        holds = alt >= OSC_ALTERNATION and amp > OSC_EVAL_AMPLITUDE and \
+        holds = alt >= OSC_EVAL_ALTERNATION and amp > OSC_EVAL_AMPLITUDE and \
             not ctx.learned(ctx.train_losses[-1])
         what = "evaluations"
     else:                           # a chunk: full-batch steps alternate up and down
         if arg.alternation is None:
             return None
         alt, amp, step = arg.alternation, arg.osc_amplitude, arg.end
-        holds = alt > OSC_ALTERNATION and amp > OSC_AMPLITUDE and \
-            not ctx.converged(arg.recent)
+        holds = alt > OSC_ALTERNATION and not ctx.converged(arg.recent)
         what = "steps"
     ctx.state["osc_open"] = holds
     if not holds:
         return Verdict(False, step)
-    lr = ctx.hp["lr"]
-    new = nice(lr / (2 if what == "steps" else 5))
-    return Verdict(True, step, f"The loss zig-zags: it changes direction on "
-                   f"{100 * alt:.0f} % of the {what}, by {100 * amp:.1f} % of its value "
-                   "each time (the steps jump across the valley).",
-                   {"alternation": alt, "amplitude": amp, "threshold": OSC_ALTERNATION,
-                    "over": what, "lr": lr, "step": step},
-                   f"lower the learning rate from {fmt(lr)} to {fmt(new)}",
-                   {"optimizer.lr": new})
+    lr, mom = ctx.hp["lr"], ctx.hp["momentum"]
+    new = float(f"{lr / (2 if what == 'steps' else 5):.2g}")
+    remedy = f"lower the learning rate from {fmt(lr)} to {fmt(new)}"
+    patch = {"optimizer.lr": new}
+    if ctx.opt["name"] == "sgd" and mom > 0.5:
+        remedy += f" and the momentum from {fmt(mom)} to 0.5"
+        patch["optimizer.momentum"] = 0.5
+    if what == "steps":
+        msg = (f"The loss zig-zags: it rises on {100 * alt:.0f} % of the steps (by up to "
+               f"{100 * amp:.0f} %) although full-batch steps should only lower it.")
+    else:
+        msg = (f"The loss zig-zags: it changes direction at {100 * alt:.0f} % of the "
+               f"evaluations, by {100 * amp:.0f} % of its value each time.")
+    return Verdict(True, step, msg, {"share": alt, "amplitude": amp,
+                                     "threshold": OSC_ALTERNATION, "over": what,
+                                     "lr": lr, "step": step}, remedy, patch)
 
 
 @rule("lr_too_high", ("chunk", "eval"), "lr", "CS231n (update/weight ratio ~1e-3); "
@@ -481,9 +493,13 @@ def r_lr_high(ctx, arg):
         if tl is None or not math.isfinite(tl):
             return None
         best = st.get("best_train")
+        prev = st.get("prev_train", tl)
         st["best_train"] = tl if best is None else min(best, tl)
+        st["prev_train"] = tl
         st["rise"] = None
-        if best is not None and tl - best > LR_RISE * ctx.level() and tl > 1.2 * best:
+        # sustained over two evaluations: one spike (Adam does that) is not evidence
+        low = min(tl, prev)
+        if best is not None and low - best > LR_RISE * ctx.level() and low > 1.2 * best:
             st["rise"] = (best, tl)
         step = arg["step"]
     else:
@@ -623,12 +639,13 @@ def r_dead(ctx, row):
         remedy += " and " + lr_txt
         patch.update(lr_patch)
     l0 = layers[0]
+    whole = any(dead[l] >= 1.0 for l in layers)     # nothing above it can learn: error
     return Verdict(True, row["step"], f"{100 * dead[l0]:.0f} % of the ReLU units of hidden "
                    f"layer {l0 + 1} are dead: they output 0 on more than "
                    f"{100 * DEAD_UNIT_FRAC:.0f} % of the training set and no longer learn.",
                    {"value": float(dead[l0]), "threshold": DEAD_LAYER_FRAC,
                     "unit_threshold": DEAD_UNIT_FRAC, "layers": layers, "units": units,
-                    "step": row["step"]}, remedy, patch)
+                    "step": row["step"]}, remedy, patch, "error" if whole else None)
 
 
 @rule("saturated_units", "eval", "init", "DeepDiagnosis (derivative < 0.01); "
@@ -667,12 +684,15 @@ def r_lr_low(ctx, row):
         return None
     if ctx.epochs_done < WARMUP_EPOCHS:
         return None
+    if ctx.perceptron or not ctx.state.get("g_recent"):
+        return None     # scale-invariant perceptron, or no gradient at all: a larger
+        #                 step would not help (dead units, step outputs)
     holds = ur < UR_LOW and not ctx.learned(row["train_loss"]) and \
         not ctx.state.get("lr_high_seen") and not ctx.dead_net()
     if not holds:
         return Verdict(False, row["step"])
     lr = ctx.hp["lr"]
-    factor = min(1000.0, max(10.0, 10 ** round(math.log10(1e-3 / max(ur, 1e-300)))))
+    factor = min(1e4, max(10.0, 10 ** round(math.log10(1e-3 / max(ur, 1e-300)))))
     new = nice(lr * factor)
     return Verdict(True, row["step"], f"The learning rate {fmt(lr)} is too low: the "
                    f"update/weight ratio is {fmt(ur)} (target about 1e-3) and the loss has "
@@ -686,7 +706,7 @@ def r_lr_low(ctx, row):
 
 @rule("plateau", "eval", "epochs", "AUTOTRAINER / DeepDiagnosis (loss drop below 0.1 % "
       "over 10 epochs)", suppressed_by=("symmetric_init", "dead_units", "lr_too_low",
-                                        "saturated_units",
+                                        "saturated_units", "vanishing_gradients",
                                         "not_linearly_separable", "output_loss_mismatch"))
 def r_plateau(ctx, row):
     if not ctx.n_hidden:
@@ -698,7 +718,7 @@ def r_plateau(ctx, row):
     old, now = tl[-1 - w], tl[-1]
     drop = (old - now) / max(abs(old), 1e-12)
     lo, hi = PLATEAU_LEVEL
-    holds = drop < PLATEAU_DROP and lo * ctx.prior <= now <= hi * ctx.prior
+    holds = abs(drop) < PLATEAU_DROP and lo * ctx.prior <= now <= hi * ctx.prior
     if not holds:
         return Verdict(False, row["step"])
     patch, remedy = _plateau_remedy(ctx)
@@ -724,19 +744,26 @@ def _plateau_remedy(ctx) -> tuple[dict, str]:
 
 
 @rule("overfitting", "eval", "data", "Prechelt, Early stopping (1998); DeepDiagnosis "
-      "(test loss rising for 5 evaluations)")
+      "(test loss rising for 5 evaluations)", suppressed_by=("diverging", "nan_or_inf"))
 def r_overfit(ctx, row):
     tl, vl = row["train_loss"], row["test_loss"]
     st = ctx.state
     if vl is None or not math.isfinite(vl) or not math.isfinite(tl):
         return None
+    if ctx.full_batch and st.get("osc_open"):
+        return None     # full-batch swings move train and test loss in opposite phases
     best = st.get("best_test")
     if best is None or vl < best[0]:
         st["best_test"] = (vl, tl, row["step"], len(ctx.train_losses))
+        st["prev_test"] = vl
         return Verdict(False, row["step"]) if best is not None else None
     bv, bt, bstep, bi = best
     since = len(ctx.train_losses) - bi
-    holds = since >= OVERFIT_EVALS and vl > bv * (1 + OVERFIT_RISE) and \
+    prev = st.get("prev_test", vl)
+    st["prev_test"] = vl
+    # sustained: the previous evaluation was above the best too (a swinging loss, as
+    # in an oscillating run, dips back between evaluations)
+    holds = since >= OVERFIT_EVALS and min(vl, prev) > bv * (1 + OVERFIT_RISE) and \
         vl - bv > 0.02 * ctx.level() and \
         tl < bt * (1 - OVERFIT_RISE) and row["step"] > 0
     if not holds:
@@ -760,7 +787,8 @@ def r_overfit(ctx, row):
       "loss stops improving)", suppressed_by=(
           "overfitting", "diverging", "nan_or_inf", "dead_units", "symmetric_init",
           "lr_too_low", "vanishing_gradients", "saturated_units", "plateau",
-          "lr_too_high", "oscillating_loss"))
+          "lr_too_high", "oscillating_loss", "not_linearly_separable",
+          "unscaled_features", "bad_init_loss"))
 def r_not_converged(ctx, row):
     # the final hook reads the mini-batch losses once: median of the last fifth of the
     # steps against the fifth before (medians: robust to mini-batch noise)
@@ -769,14 +797,14 @@ def r_not_converged(ctx, row):
     if n < 10 or ctx.converged(ctx.train_losses[-1]):
         return None
     k = max(2, n // 5)
-    prev, last = float(np.median(loss[-2 * k:-k])), float(np.median(loss[-k:]))
+    prev, last = float(np.median(loss[-3 * k:-2 * k])), float(np.median(loss[-k:]))
     drop = (prev - last) / ctx.level()
     acc = ctx.last_eval.get("train_acc")
     if (acc is not None and acc >= 1.0) or not drop > NC_DROP:
         return Verdict(False, ctx.step)
     ep = ctx.cfg_epochs
     return Verdict(True, ctx.step, f"Training stopped while the loss was still falling: "
-                   f"from {fmt(prev)} to {fmt(last)} over the last {k} steps "
+                   f"from {fmt(prev)} to {fmt(last)} over the last {2 * k} steps "
                    f"({100 * drop:.0f} % of the input-free loss {fmt(ctx.level())}).",
                    {"value": drop, "threshold": NC_DROP, "train_loss": last,
                     "step": ctx.step}, f"run more epochs: training.epochs from {ep} to "
@@ -824,7 +852,8 @@ def r_underfit(ctx, row):
 
 
 @rule("irrelevant_features", "final", "features", "permutation importance (Breiman "
-      "2001; scikit-learn permutation_importance)")
+      "2001; scikit-learn permutation_importance)",
+      suppressed_by=("not_linearly_separable", "output_loss_mismatch"))
 def r_irrelevant(ctx, row):
     test_ok = ctx.Xt.shape[0] >= 20 and ctx.learned(ctx.last_eval.get("test_loss"))
     X, Y = (ctx.Xt, ctx.Yt) if test_ok else (ctx.X, ctx.Y)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
+import sys
+import threading
 from typing import Callable
 
 from .tasks import execute_task, execute_task_dask, init_pool_worker
@@ -47,13 +49,21 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def pool_context():
+    """``fork`` where it is safe (Linux, this process runs no other thread): the
+    workers start at once with the compiled kernels inherited; otherwise ``spawn``
+    (a program with threads, like the window, must not fork)."""
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
 def run_pool(tasks: list[dict], on_result: Callable[[dict], None],
              cancel: Callable[[], bool], workers: int) -> bool:
-    """Run the tasks on a pool of ``workers`` fresh processes (spawned, so that a pool
-    started from a program with threads, like the window, is safe)."""
+    """Run the tasks on a pool of ``workers`` fresh processes (see :func:`pool_context`)."""
     if not tasks:
         return True
-    ctx = mp.get_context("spawn")
+    ctx = pool_context()
     pool = ctx.Pool(min(workers, len(tasks)), initializer=init_pool_worker)
     results: queue.Queue = queue.Queue()
     finished = False
@@ -81,7 +91,7 @@ def run_pool(tasks: list[dict], on_result: Callable[[dict], None],
         pool.join()
 
 
-def connect_dask(address):
+def connect_dask(address, timeout: str = "5s"):
     """Return ``(client, owned)`` for a scheduler address or an existing Client.
 
     Raises
@@ -97,7 +107,7 @@ def connect_dask(address):
     if isinstance(address, Client):
         return address, False
     try:
-        return Client(address, timeout="5s", set_as_default=False), True
+        return Client(address, timeout=timeout, set_as_default=False), True
     except (OSError, TimeoutError, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise SweepError(f"cannot reach the Dask scheduler at {address}: {first}") from None
@@ -119,7 +129,8 @@ def run_dask(tasks: list[dict], on_result: Callable[[dict], None],
                 client.cancel(list(pending))
                 return False
             try:
-                wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED")
+                with client.as_current():  # wait() looks the client up; ours is not default
+                    wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 pass
             for f in [f for f in pending if f.done()]:

@@ -89,10 +89,20 @@ def make_axis(key: str, values) -> Axis:
                                    for v in values))
 
 
+def _fraction(v) -> str | None:
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1
+    return None if ok else f"train_fraction = {json.dumps(v)} is not allowed: a number > 0 and <= 1"
+
+
+#: Keys that are not config keys but options of the run's task (``tasks.py``), each with
+#: a check returning an error line or None: ``train_fraction`` trains on a nested subset.
+VIRTUAL_KEYS = {"train_fraction": _fraction}
+
+
 def check_key(key: str) -> None:
-    if key not in all_keys():
+    if key not in all_keys() and key not in VIRTUAL_KEYS:
         raise ConfigError(f"unknown config key '{key}' in the grid; allowed: "
-                          + ", ".join(all_keys()))
+                          + ", ".join(all_keys() + list(VIRTUAL_KEYS)))
 
 
 @dataclass
@@ -135,12 +145,17 @@ def expand(base, axes: list[Axis], seeds: int = 1) -> list[RunSpec]:
                 changes["seed"] = base.seed + s
                 texts["seed"] = str(base.seed + s)
             i = len(specs)
-            try:
-                cfg = base.with_changes(changes).to_dict()
-                err = None
-            except ConfigError as e:
-                cfg, err = None, str(e)
-            specs.append(RunSpec(i, f"run-{i:03d}", changes, texts, cfg, err))
+            extra = {k: v for k, v in changes.items() if k in VIRTUAL_KEYS}
+            err = next((m for m in (VIRTUAL_KEYS[k](v) for k, v in extra.items()) if m),
+                       None)
+            cfg = None
+            if err is None:
+                try:
+                    cfg = base.with_changes({k: v for k, v in changes.items()
+                                             if k not in VIRTUAL_KEYS}).to_dict()
+                except ConfigError as e:
+                    err = str(e)
+            specs.append(RunSpec(i, f"run-{i:03d}", changes, texts, cfg, err, extra))
     return specs
 
 

@@ -31,8 +31,7 @@ class _Grow:
             new = np.zeros((cap,) + self.buf.shape[1:], dtype=self.buf.dtype)
             new[:self.n] = self.buf[:self.n]
             self.buf = new
-        with np.errstate(over="ignore", invalid="ignore"):  # inf in float32 is fine
-            self.buf[self.n:need] = values
+        self.buf[self.n:need] = values
         self.n = need
 
     def truncate(self, n: int) -> None:
@@ -75,8 +74,9 @@ class History:
         return self._e["step"].n
 
     def append_steps(self, chunk: "Chunk") -> None:
-        for f in STEP_FIELDS + LAYER_FIELDS:
-            self._s[f].append(getattr(chunk, f))
+        with np.errstate(over="ignore", invalid="ignore"):  # inf in float32 is fine
+            for f in STEP_FIELDS + LAYER_FIELDS:
+                self._s[f].append(getattr(chunk, f))
 
     def append_eval(self, row: dict) -> None:
         for f in EVAL_FIELDS:

@@ -186,6 +186,14 @@ class Runner:
             last_pub = 0.0
             while True:
                 with self._cv:
+                    idle = not self._stop and not self._playing and self._budget <= 0 \
+                        and not self._tasks
+                if idle and self._status == RUNNING:
+                    # paused between two chunks: say so before waiting
+                    self._status = FINISHED if run.finished else PAUSED
+                    self._update_views(force=True)
+                    self._publish(force=True)
+                with self._cv:
                     while not self._stop and not self._playing and self._budget <= 0 \
                             and not self._tasks:
                         self._cv.wait(0.2)

@@ -11,6 +11,9 @@ Layout (format version 1)::
     snapshots(id, step, n_applied, reason, time, arrays, data)
                                                 everything Run.get_state() returns
     findings(id, step, time, findings)          JSON list of Finding.to_dict()
+    blobs(name, info, arrays, data)             named extras: "dataset" when the run's
+                                                data cannot be rebuilt from the config
+                                                (points placed by hand, a CSV file)
 
 Numeric records are one blob holding several arrays; ``arrays`` is a JSON directory
 ``[{"name", "dtype", "shape", "codec", "offset", "nbytes", "crc"}, ...]``. Codecs are
@@ -51,9 +54,11 @@ SCHEMA = (
     "arrays TEXT NOT NULL, data BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS findings (id INTEGER PRIMARY KEY, step INTEGER NOT NULL, "
     "time REAL NOT NULL, findings TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, info TEXT NOT NULL, "
+    "arrays TEXT NOT NULL, data BLOB NOT NULL)",
     "CREATE INDEX IF NOT EXISTS snapshots_step ON snapshots(step)",
 )
-TABLES = ("meta", "events", "chunks", "evaluations", "snapshots", "findings")
+TABLES = ("meta", "events", "chunks", "evaluations", "snapshots", "findings", "blobs")
 
 # The dtypes a session may hold; anything else in a file is refused (no object arrays).
 DTYPES = {name: np.dtype(name).newbyteorder("<") for name in (
@@ -123,15 +128,16 @@ def _unxor(raw: bytes, itemsize: int, shape: tuple) -> bytes:
     return np.bitwise_xor.accumulate(u, axis=0).tobytes()
 
 
-def encode_arrays(arrays: dict[str, np.ndarray], codec: str = "raw") -> tuple[str, bytes]:
+def encode_arrays(arrays: dict[str, np.ndarray],
+                  codec: str | dict[str, str] = "raw") -> tuple[str, bytes]:
     """Pack named arrays into one blob.
 
     Parameters
     ----------
     arrays : dict of str to np.ndarray
         Numeric arrays of any shape (stored C-ordered, little endian).
-    codec : str
-        A key of :data:`CODECS`.
+    codec : str or dict of str to str
+        A key of :data:`CODECS`, or one per array name (missing names: ``raw``).
 
     Returns
     -------
@@ -139,16 +145,17 @@ def encode_arrays(arrays: dict[str, np.ndarray], codec: str = "raw") -> tuple[st
         JSON list with name, dtype, shape, codec, offset, nbytes and crc32 per array.
     blob : bytes
     """
-    enc = CODECS[codec][0]
     parts, directory, off = [], [], 0
     for name, a in arrays.items():
+        c = codec if isinstance(codec, str) else codec.get(name, "raw")
+        enc = CODECS[c][0]
         a = np.ascontiguousarray(a)
         if a.dtype.name not in DTYPES:
             raise TypeError(f"array {name} has dtype {a.dtype}, not a session dtype")
         a = a.astype(DTYPES[a.dtype.name], copy=False)
         b = enc(a)
         directory.append({"name": name, "dtype": a.dtype.name, "shape": list(a.shape),
-                          "codec": codec, "offset": off, "nbytes": len(b),
+                          "codec": c, "offset": off, "nbytes": len(b),
                           "crc": zlib.crc32(b)})
         parts.append(b)
         off += len(b)

@@ -156,7 +156,7 @@ class SessionReader:
             self._chunks.append((int(start), arrays))
             self._last["chunks"] = rid
             new = True
-        for rid, step, row in self._rows("evaluations", "step, row"):
+        for rid, _step, row in self._rows("evaluations", "step, row"):
             try:
                 r = json.loads(row)
             except json.JSONDecodeError:
@@ -218,7 +218,28 @@ class SessionReader:
         return [e for e in self._events if e["kind"] in PARAM_EVENTS]
 
     def snapshots(self) -> list[SnapshotInfo]:
-        return list(self._snaps)
+        """The stored snapshots in the order taken, less those a rewind made obsolete
+        (taken after the step a rewind went back to, before the rewind)."""
+        rewinds = [e for e in self._events if e["kind"] == "rewind"]
+        if not rewinds:
+            return list(self._snaps)
+        return [s for s in self._snaps
+                if not any(s.time < e["time"] and s.step > e["payload"].get("to_step", 0)
+                           for e in rewinds)]
+
+    def advance(self, run, step: int) -> None:
+        """Train a re-run to ``step``, redoing the recorded rewinds where it stops at a
+        non-finite value (as the user did)."""
+        rewinds = {int(e["payload"].get("from_step", -1)) for e in self._events
+                   if e["kind"] == "rewind"}
+        while run.step < step:
+            run.run_steps(step - run.step)
+            if run.step < step and run.nonfinite is not None \
+                    and run.nonfinite.step in rewinds:
+                rewinds.discard(run.nonfinite.step)
+                run.rewind_to_finite()
+                continue
+            break
 
     def snapshot_state(self, info: SnapshotInfo) -> dict[str, np.ndarray]:
         """The arrays of one stored snapshot (what Run.get_state() returned)."""
@@ -269,7 +290,7 @@ class SessionReader:
 
     @staticmethod
     def _truncate_parts(parts: dict, n: int) -> None:
-        for f, lst in parts.items():
+        for lst in parts.values():
             if lst:
                 whole = np.concatenate(lst)[:n]
                 lst[:] = [whole]
@@ -279,8 +300,9 @@ class SessionReader:
         """The last step with recorded metrics (or snapshot)."""
         m = self.metrics()
         last = self.first_step + int(m["loss"].shape[0])
-        if self._snaps:
-            last = max(last, max(s.step for s in self._snaps))
+        snaps = self.snapshots()
+        if snaps:
+            last = max(last, max(s.step for s in snaps))
         return last
 
     def evaluation_rows(self) -> list[dict]:
@@ -335,10 +357,28 @@ class SessionReader:
 
     # --- states -----------------------------------------------------------------------------------
     def dataset(self):
-        """The dataset of the run (rebuilt from the configuration)."""
+        """The dataset of the run: the one stored in the file (points placed by hand, CSV
+        data), else rebuilt from the configuration."""
         if self._dataset is None:
-            from ..data import load_dataset
-            self._dataset = load_dataset(self.config.data, self.config.seed)
+            from ..data import Dataset, DataError, load_dataset
+            try:
+                row = self._conn.execute("SELECT info, arrays, data FROM blobs WHERE name = "
+                                         "'dataset'").fetchone()
+            except sqlite3.Error as e:
+                raise F.db_error(self.path, e) from None
+            if row is not None:
+                arrays = F.decode_arrays(row[1], row[2], f"{self.path} (its data set)")
+                try:
+                    self._dataset = Dataset(**json.loads(row[0]), **arrays)
+                except (TypeError, ValueError) as e:
+                    raise F.SessionError(f"{self.path} is damaged (its data set: {e})") \
+                        from None
+            else:
+                try:
+                    self._dataset = load_dataset(self.config.data, self.config.seed)
+                except (DataError, ConfigError, OSError) as e:
+                    raise F.SessionError(f"{self.path}: the data set of this session "
+                                         f"cannot be rebuilt ({e})") from None
         return self._dataset
 
     def new_run(self, diagnostics: bool = False, **kw):
@@ -352,7 +392,7 @@ class SessionReader:
 
     def _base_snapshot(self, step: int) -> SnapshotInfo:
         best = None
-        for s in self._snaps:
+        for s in self.snapshots():
             if s.step <= step and (best is None or (s.step, s.id) >= (best.step, best.id)):
                 best = s
         if best is None:
@@ -376,7 +416,7 @@ class SessionReader:
             run.schedule([e for e in self.param_events()][base.n_applied:])
             self._replay = run
         if step > run.step:
-            run.run_steps(step - run.step)
+            self.advance(run, step)
         run.apply_pending()
         return run
 
@@ -405,7 +445,6 @@ class SessionReader:
         """What the window's panels need at ``step``: a :class:`workbench.run.Snapshot`
         with the step and evaluation arrays truncated to it, theta at it, the events up
         to it and the findings active at it (``views`` empty, ``status`` "replay")."""
-        from ..core import kernels as K
         from ..run import NonFinite, Snapshot
         step = max(self.first_step, min(int(step), self.last_step))
         run = self._positioned_run(step)
@@ -436,7 +475,7 @@ class SessionReader:
         try:
             m = self.metrics()
             last = self.last_step
-            for s in self._snaps:
+            for s in self.snapshots():
                 st = self.snapshot_state(s)
                 if int(st["counters"][K_STEP]) != s.step:
                     problems.append(f"snapshot {s.id} says step {int(st['counters'][0])}, "

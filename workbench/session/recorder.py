@@ -10,9 +10,9 @@ most the records of the last commit period.
 from __future__ import annotations
 
 import atexit
+import collections
 import json
 import os
-import queue
 import socket
 import sqlite3
 import threading
@@ -33,6 +33,13 @@ QUEUE_ITEMS = 512         # bound on records waiting for the writer (memory stay
 METRIC_FIELDS = ("loss", "lr", "flags", "gnorm", "wnorm", "uratio", "dead", "sat")
 METRIC_DTYPES = {"loss": np.float64, "lr": np.float64, "flags": np.int8,
                  **{f: np.float32 for f in ("gnorm", "wnorm", "uratio", "dead", "sat")}}
+# Noisy series (loss, gradient norms, update ratios) shrink by only 10-15 % under zlib and
+# cost most of the writer's CPU: stored raw. Smooth or nearly constant ones compress well.
+METRIC_CODECS = {"loss": "raw", "gnorm": "raw", "uratio": "raw", "wnorm": "zxor", "lr": "zxor",
+                 "flags": "zxor", "dead": "zxor", "sat": "zxor"}
+# Snapshots: parameters and optimizer state raw (noisy floats); the data order (int64
+# indices below n) shrinks to about a quarter.
+SNAPSHOT_CODECS = {"perm": "zshuf"}
 PARAM_EVENTS = ("hparams", "weight")
 _CLOSE = object()
 
@@ -92,7 +99,13 @@ class Recorder:
         self.blocked_seconds = 0.0
         self.records_dropped = 0
         self.commits = 0
-        self._q: queue.Queue = queue.Queue(QUEUE_ITEMS)
+        self.writer_cpu_seconds = 0.0   # CPU time the writer thread spent encoding/writing
+        # The training thread appends to a deque (no lock, no wake-up of the writer: waking
+        # it per record made the two threads trade the GIL on every chunk); the writer
+        # sleeps COMMIT_SECONDS, then takes everything at once.
+        self._items: collections.deque = collections.deque()
+        self._wake = threading.Event()
+        self._space = threading.Condition()
         self._closed = False
         self._n_applied = 0
         self._n_events = 0
@@ -110,7 +123,7 @@ class Recorder:
                 "first_step": run.step, "dtype": run.dtype.name, "closed": None,
                 "core": core_hash()}
         meta.update(extra_meta or {})
-        self._create(meta, run.get_state(), run.step)
+        self._create(meta, run.get_state(), run.step, run)
         self._thread = threading.Thread(target=self._writer, name="workbench-session",
                                         daemon=True)
         self._thread.start()
@@ -118,9 +131,11 @@ class Recorder:
         ref = weakref.ref(self)
         self._atexit = lambda: (r := ref()) is not None and r.close()
         atexit.register(self._atexit)
+        # a run dropped without finish(): stop the writer after what it already has
+        weakref.finalize(run, Recorder._stop_writer, self._items, self._wake)
 
     # --- creation --------------------------------------------------------------------------
-    def _create(self, meta: dict, state: dict, step: int) -> None:
+    def _create(self, meta: dict, state: dict, step: int, run) -> None:
         p = self.path
         if p.exists():
             if p.stat().st_size and not F.is_session_file(p):
@@ -135,10 +150,13 @@ class Recorder:
             conn.execute("BEGIN")
             conn.executemany("INSERT INTO meta VALUES (?, ?)",
                              [(k, json.dumps(v)) for k, v in meta.items()])
-            directory, blob = F.encode_arrays(state)
+            directory, blob = F.encode_arrays(state, SNAPSHOT_CODECS)
             conn.execute("INSERT INTO snapshots (step, n_applied, reason, time, arrays, data)"
                          " VALUES (?, 0, 'start', ?, ?, ?)", (step, time.time(), directory,
                                                               blob))
+            custom = _custom_dataset(run)
+            if custom is not None:
+                conn.execute("INSERT INTO blobs VALUES ('dataset', ?, ?, ?)", custom)
             conn.execute("COMMIT")
             conn.close()
             for q in (Path(str(p) + "-wal"), Path(str(p) + "-shm")):
@@ -153,18 +171,15 @@ class Recorder:
         if self.error is not None or self._closed:
             self.records_dropped += 1
             return
-        try:
-            self._q.put_nowait(item)
-        except queue.Full:
+        if len(self._items) >= QUEUE_ITEMS:
             # backpressure: only when the disk is slower than training for a long while
             tic = time.perf_counter()
-            while self.error is None:
-                try:
-                    self._q.put(item, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
+            self._wake.set()
+            with self._space:
+                while len(self._items) >= QUEUE_ITEMS and self.error is None:
+                    self._space.wait(0.1)
             self.blocked_seconds += time.perf_counter() - tic
+        self._items.append(item)
 
     def _snapshot(self, run, reason: str) -> None:
         self._put(("snapshot", run.step, self._n_applied, reason, time.time(),
@@ -227,12 +242,15 @@ class Recorder:
             self._put_findings(run)
             self._put(("meta", {"closed": time.time(), "last_step": run.step}))
         self._closed = True
-        try:
-            self._q.put(_CLOSE, timeout=timeout)
-        except queue.Full:
-            pass
+        self._items.append(_CLOSE)
+        self._wake.set()
         self._thread.join(timeout)
         atexit.unregister(self._atexit)
+
+    @staticmethod
+    def _stop_writer(items, wake) -> None:
+        items.append(_CLOSE)
+        wake.set()
 
     # --- writer thread ---------------------------------------------------------------------
     def _writer(self) -> None:
@@ -242,39 +260,32 @@ class Recorder:
             conn.execute("PRAGMA synchronous = NORMAL")
         except (sqlite3.Error, OSError) as e:
             self._fail(e)
-        batch: list = []
-        last = time.monotonic()
         done = False
         while not done:
-            timeout = max(0.0, COMMIT_SECONDS - (time.monotonic() - last))
-            try:
-                item = self._q.get(timeout=timeout)
+            self._wake.wait(COMMIT_SECONDS)
+            self._wake.clear()
+            batch = []
+            items = self._items
+            while items:
+                item = items.popleft()
                 if item is _CLOSE:
                     done = True
-                else:
-                    batch.append(item)
-                    # drain what is already there without waiting
-                    while True:
-                        item = self._q.get_nowait()
-                        if item is _CLOSE:
-                            done = True
-                            break
-                        batch.append(item)
-            except queue.Empty:
-                pass
-            if batch and (done or time.monotonic() - last >= COMMIT_SECONDS):
-                if conn is not None and self.error is None:
-                    try:
-                        self._write(conn, batch)
-                        self.commits += 1
-                    except (sqlite3.Error, OSError, TypeError, ValueError) as e:
-                        self._fail(e)
-                else:
-                    self.records_dropped += len(batch)
-                batch = []
-                last = time.monotonic()
-            elif not batch:
-                last = time.monotonic()
+                    break
+                batch.append(item)
+            with self._space:
+                self._space.notify_all()
+            if not batch:
+                continue
+            if conn is not None and self.error is None:
+                try:
+                    cpu = time.thread_time()
+                    self._write(conn, batch)
+                    self.writer_cpu_seconds += time.thread_time() - cpu
+                    self.commits += 1
+                except (sqlite3.Error, OSError, TypeError, ValueError) as e:
+                    self._fail(e)
+            else:
+                self.records_dropped += len(batch)
         if conn is not None:
             try:
                 conn.close()   # checkpoints the WAL into the main file
@@ -291,13 +302,11 @@ class Recorder:
             why = msg
         self.error = (f"recording to {self.path} stopped: {why}; everything recorded "
                       "before is kept")
-        # unblock a training thread waiting on a full queue
-        try:
-            while True:
-                self._q.get_nowait()
-                self.records_dropped += 1
-        except queue.Empty:
-            pass
+        # drop what waits and unblock a training thread waiting for room
+        self.records_dropped += len(self._items)
+        self._items.clear()
+        with self._space:
+            self._space.notify_all()
         for fn in self._error_listeners:
             try:
                 fn(self.error)
@@ -312,10 +321,12 @@ class Recorder:
             def flush_chunks():
                 if not pending:
                     return
-                # same dtypes as History: per-layer fields float32, loss and lr float64
-                arrays = {f: np.concatenate([getattr(c, f) for c, _ in pending]).astype(
-                    METRIC_DTYPES[f], copy=False) for f in METRIC_FIELDS}
-                directory, blob = F.encode_arrays(arrays, "zxor")
+                # same dtypes as History: per-layer fields float32 (a value beyond its
+                # range becomes inf there too), loss and lr float64
+                with np.errstate(over="ignore", invalid="ignore"):
+                    arrays = {f: np.concatenate([getattr(c, f) for c, _ in pending]).astype(
+                        METRIC_DTYPES[f], copy=False) for f in METRIC_FIELDS}
+                directory, blob = F.encode_arrays(arrays, METRIC_CODECS)
                 conn.execute("INSERT INTO chunks (start, count, time, arrays, data) "
                              "VALUES (?, ?, ?, ?, ?)",
                              (pending[0][0].start, int(arrays["loss"].shape[0]),
@@ -332,10 +343,10 @@ class Recorder:
                         flush_chunks()
                     pending.append((chunk, t))
                     continue
-                flush_chunks()
+                # other records do not break a run of chunks: one transaction, any order
                 if kind == "snapshot":
                     _, step, n_applied, reason, t, state = item
-                    directory, blob = F.encode_arrays(state)
+                    directory, blob = F.encode_arrays(state, SNAPSHOT_CODECS)
                     conn.execute("INSERT INTO snapshots (step, n_applied, reason, time, "
                                  "arrays, data) VALUES (?, ?, ?, ?, ?, ?)",
                                  (step, n_applied, reason, t, directory, blob))
@@ -361,6 +372,28 @@ class Recorder:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+
+DATASET_ARRAYS = ("X_train", "y_train", "X_test", "y_test", "raw_train", "raw_test")
+
+
+def _custom_dataset(run) -> tuple[str, str, bytes] | None:
+    """(info JSON, directory, blob) of the run's dataset when the configuration alone does
+    not rebuild it (points edited by hand; a CSV file that may change), else None."""
+    import dataclasses
+    ds = run.dataset
+    if run.config.data["name"] != "csv":
+        from ..data import load_dataset
+        try:
+            base = load_dataset(run.config.data, run.config.seed)
+            if all(np.array_equal(getattr(base, k), getattr(ds, k)) for k in DATASET_ARRAYS):
+                return None
+        except Exception:
+            pass
+    info = {f.name: getattr(ds, f.name) for f in dataclasses.fields(ds)
+            if f.name not in DATASET_ARRAYS}
+    directory, blob = F.encode_arrays({k: np.asarray(getattr(ds, k)) for k in DATASET_ARRAYS})
+    return json.dumps(_plain(info)), directory, blob
 
 
 def _plain(obj):

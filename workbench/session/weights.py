@@ -129,7 +129,7 @@ def load_weights(run, path) -> None:
     mine = run.network.weights
     if len(layers) != len(mine):
         raise F.SessionError(f"{path} has {len(layers)} layers; the network has {len(mine)}")
-    for i, ((W, b), (Wm, bm)) in enumerate(zip(layers, mine), 1):
+    for i, ((W, _), (Wm, _)) in enumerate(zip(layers, mine), 1):
         if W.shape != Wm.shape:
             raise F.SessionError(f"{path}: layer {i} W is {W.shape}; the network's is "
                                  f"{Wm.shape} (n_out, n_in)")

@@ -16,6 +16,9 @@ class UiBus(QObject):
         (a click on the input plane; the window rebuilds the run, undoably).
     point_removed(float, float): remove the training point nearest to raw (x1, x2)
         (shift-click; nothing happens when no point is near).
+    walkthrough_changed(object): the backprop walkthrough's position, a dict
+        {"step": 0..4, "name": str, "columns": [graph columns, 0 = inputs]}, or None;
+        the network graph shades those columns.
     """
     step_marked = Signal(int)
     cursor_moved = Signal(int)
@@ -25,3 +28,4 @@ class UiBus(QObject):
     remedy_requested = Signal(object)   # a Finding: start a run with its patch applied
     point_added = Signal(float, float, int)
     point_removed = Signal(float, float)
+    walkthrough_changed = Signal(object)

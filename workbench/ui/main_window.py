@@ -95,7 +95,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self._make_menus()
         self._make_status_bar()
         self._connect()
-        self._default_state = self.saveState(LAYOUT_VERSION)
         app_mod.apply_theme(self.theme, self)
         self._theme_actions[self.theme].setChecked(True)
         self._needs_sizes = not (restore_layout and self.restore_layout())
@@ -149,11 +148,18 @@ class MainWindow(QtWidgets.QMainWindow):
                              (QtCore.Qt.Corner.TopRightCorner, A.RightDockWidgetArea),
                              (QtCore.Qt.Corner.BottomRightCorner, A.RightDockWidgetArea)):
             self.setCorner(corner, area)
-        cfg_dock = self._dock(self.config_panel, "config", "Configuration")
+        self._dock(self.config_panel, "config", "Configuration")
+        for panel in self.panels:
+            self._dock(panel, panel.object_name, panel.title)
+        self._place_docks()
+
+    def _place_docks(self) -> None:
+        """Put every dock where the default layout has it (UI.md)."""
+        cfg_dock = self.docks["config"]
         self.addDockWidget(A.LeftDockWidgetArea, cfg_dock)
         first: dict[str, QtWidgets.QDockWidget] = {}
         for panel in self.panels:
-            dock = self._dock(panel, panel.object_name, panel.title)
+            dock = self.docks[panel.object_name]
             area = panel.area if panel.area in AREAS else "bottom"
             if area in first:
                 self.tabifyDockWidget(first[area], dock)
@@ -171,7 +177,6 @@ class MainWindow(QtWidgets.QMainWindow):
         for dock in first.values():
             dock.raise_()
         self._first_docks = first
-        self._apply_default_sizes()
 
     def _apply_default_sizes(self) -> None:
         """Configuration and diagnostics about 300 px wide, the decision map about
@@ -216,7 +221,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _make_menus(self) -> None:
         mb = self.menuBar()
+        self.menus: dict[str, QtWidgets.QMenu] = {}
         f = mb.addMenu("&File")
+        self.menus["File"] = f
         f.addAction(self._action("&New run", self.new_run, "Ctrl+N",
                                  "a new run with the default configuration"))
         f.addAction(self._action("&Open config\u2026", self.open_config_dialog, "Ctrl+O"))
@@ -230,15 +237,18 @@ class MainWindow(QtWidgets.QMainWindow):
         f.addAction(self._action("&Quit", self.close, "Ctrl+Q"))
 
         e = mb.addMenu("&Edit")
+        self.menus["Edit"] = e
         e.addAction(self.act_undo)
         e.addAction(self.act_redo)
 
         r = mb.addMenu("&Run")
+        self.menus["Run"] = r
         r.addAction(self.act_toggle)
         for a in self.run_actions:
             r.addAction(a)
 
         v = mb.addMenu("&View")
+        self.menus["View"] = v
         for dock in self.docks.values():
             v.addAction(dock.toggleViewAction())
         v.addSeparator()
@@ -254,6 +264,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._theme_actions[name] = a
 
         x = mb.addMenu("E&xamples")
+        self.menus["Examples"] = x
         for ex in EXAMPLES:
             a = QtGui.QAction(ex.title, self)
             a.setStatusTip(ex.text)
@@ -261,6 +272,7 @@ class MainWindow(QtWidgets.QMainWindow):
             x.addAction(a)
 
         h = mb.addMenu("&Help")
+        self.menus["Help"] = h
         h.addAction(self._action("&Shortcuts", self.show_shortcuts, "F1"))
         h.addAction(self._action("&About", self.show_about))
 
@@ -474,10 +486,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self._theme_actions[theme].setChecked(True)
 
     def reset_layout(self) -> None:
+        """Every dock back to its default place and size, shown."""
         for dock in self.docks.values():
+            self.removeDockWidget(dock)
             dock.setFloating(False)
+        self._place_docks()
+        for dock in self.docks.values():
             dock.show()
-        self.restoreState(self._default_state, LAYOUT_VERSION)
+        for dock in self._first_docks.values():
+            dock.raise_()
         self._apply_default_sizes()
 
     def save_layout(self) -> None:

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtWidgets
 
 from ..context import RunContext, layer_color
 from .base import Panel
@@ -252,6 +252,13 @@ def step_text(wt: Walkthrough, step: int, layer_names: list[str], loss: str) -> 
     return "\n".join(out)
 
 
+def step_columns(step: int, n_layers: int) -> list[int]:
+    """Graph columns (0 = inputs) a step works on, in the order it visits them."""
+    L = n_layers
+    return {0: [0], 1: list(range(L + 1)), 2: [L], 3: list(range(L, 0, -1)),
+            4: list(range(1, L + 1))}[step]
+
+
 def step_vectors(wt: Walkthrough, step: int) -> list[np.ndarray]:
     """The vector per layer the bar plot shows for a step (layer 0 = input)."""
     if step == 0:
@@ -352,6 +359,7 @@ class BackpropPanel(Panel):
         self._hp = {}
         self._last_seq = -1
         self.recompute()
+        self._announce()
 
     # --- updates ------------------------------------------------------------------------------
     def update_snapshot(self, snap) -> None:
@@ -394,6 +402,15 @@ class BackpropPanel(Panel):
         self.step = int(np.clip(step, 0, len(STEPS) - 1))
         self.step_buttons.button(self.step).setChecked(True)
         self._show()
+        self._announce()
+
+    def _announce(self) -> None:
+        """Tell the network graph which columns this step is about."""
+        if self.ctx is None:
+            return
+        self.bus.walkthrough_changed.emit(
+            {"step": self.step, "name": STEPS[self.step],
+             "columns": step_columns(self.step, self.ctx.n_layers)})
 
     def _on_sample_changed(self, _value: int) -> None:
         self.recompute()

@@ -157,7 +157,7 @@ class _PerLayerPanel(TimePanel):
 
     def _build_curves(self, ctx: RunContext) -> None:
         for l, name in enumerate(ctx.layer_names):
-            self._curve(f"layer{l}", self.plot, layer_color(l), width=1.5, legend=name)
+            self._curve(f"layer{l}", self.plot, layer_color(l), width=1, legend=name)
 
     def _update_data(self, snap) -> None:
         x, v = snap.steps["step"], snap.steps[self.field]

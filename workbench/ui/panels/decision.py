@@ -34,7 +34,6 @@ SLOW_HZ = 5.0
 N_WRONG = 12            # misclassified digits shown in the strip
 WHITE = (255, 255, 255)
 NEUTRAL_POINT = "#9aa5b1"   # regression data: no class, so no class colour
-FIT_COLOR = "#e0e0e0"
 
 
 # --- colours ------------------------------------------------------------------------------
@@ -59,7 +58,7 @@ def diverging_colormap(lighten: float = 0.0) -> pg.ColorMap:
                                          _mix(b, WHITE, lighten)])
 
 
-def class_lut(n: int, lighten: float = 0.35) -> np.ndarray:
+def class_lut(n: int, lighten: float = 0.55) -> np.ndarray:
     """Lookup table (n, 4) uint8 of the (lightened) class colours for argmax maps."""
     cols = [_mix(_rgb(MULTI_COLORS[i % len(MULTI_COLORS)]), WHITE, lighten) for i in range(n)]
     return np.array([c + (255,) for c in cols], dtype=np.uint8)
@@ -242,6 +241,8 @@ def _add_points(plot, ds, colors_train, colors_test, size=7):
     plot.addItem(test)
     train.setZValue(10)
     test.setZValue(11)
+    for it in (train, test):   # the points do not move: repaints of the map reuse them
+        it.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
     if len(ds.raw_train):
         train.setData(pos=ds.raw_train[:, :2], brush=[pg.mkBrush(c) for c in colors_train],
                       pen=pg.mkPen("#202020", width=1))
@@ -356,7 +357,9 @@ class PlaneClassMode(_Mode):
             return
         w1, w2, c = self.line_coefficients(snap.theta)
         x0, x1, y0, y1 = self.extent
-        if abs(w2) >= abs(w1) and w2 != 0.0:
+        if not np.all(np.isfinite([w1, w2, c])):   # diverged: no line to draw
+            xs = ys = np.array([])
+        elif abs(w2) >= abs(w1) and w2 != 0.0:
             xs = np.array([x0, x1])
             ys = -(w1 * xs + c) / w2
         elif w1 != 0.0:
@@ -463,7 +466,7 @@ class CurveMode(_Mode):
         # A diverging fit would make the range jump; keep the data's range (UI.md).
         plot.setRange(xRange=(self.xs[0], self.xs[-1]),
                       yRange=(float(ys.min()) - ypad, float(ys.max()) + ypad), padding=0)
-        plot.addLegend(offset=(10, 10), brush=pg.mkBrush(0, 0, 0, 170),
+        plot.addLegend(offset=(10, 10), brush=pg.mkBrush(127, 127, 127, 50),
                        pen=pg.mkPen("#555555"))
         plot.legend.addItem(self.train, "train")
         plot.legend.addItem(self.test, "test")
@@ -529,6 +532,7 @@ class ConfusionMode(_Mode):
             self.texts.append(row)
         plot.setRange(xRange=(-0.5, self.C - 0.5), yRange=(-0.5, self.C - 0.5), padding=0)
         self.counts = np.zeros((self.C, self.C), np.int64)
+        self._shown_counts = self.counts.copy()
         self.strip = None
         if ds.raw_dim == 64:
             self._add_strip(panel)
@@ -551,7 +555,7 @@ class ConfusionMode(_Mode):
         p.addItem(self.strip)
         self.strip_texts = []
         for s in range(N_WRONG):
-            t = pg.TextItem("", color="#e0e0e0", anchor=(0.5, 1.0))
+            t = pg.TextItem("", color="#7f8c99", anchor=(0.5, 1.0))
             t.setPos(s * 9 + 4, -0.2)
             p.addItem(t)
             self.strip_texts.append(t)
@@ -583,12 +587,15 @@ class ConfusionMode(_Mode):
         rows = self.counts.sum(axis=1, keepdims=True)
         frac = self.counts / np.maximum(rows, 1)
         self.image.setImage(frac.astype(np.float32), autoLevels=False, levels=(0.0, 1.0))
-        for i in range(self.C):
-            for j in range(self.C):
-                n = int(self.counts[i, j])
-                self.texts[i][j].setText(str(n) if n else "")
-                # dark numbers on light cells, light numbers on dark ones
-                self.texts[i][j].setColor("#ffffff" if frac[i, j] > 0.55 else "#202020")
+        # Only cells whose count changed are re-labelled: a TextItem update is the
+        # expensive part of this frame (100 of them for digits).
+        changed = np.argwhere(self.counts != self._shown_counts)
+        for i, j in changed:
+            n = int(self.counts[i, j])
+            self.texts[i][j].setText(str(n) if n else "")
+            # dark numbers on light cells, light numbers on dark ones
+            self.texts[i][j].setColor("#ffffff" if frac[i, j] > 0.55 else "#202020")
+        self._shown_counts = self.counts.copy()
         acc = np.trace(self.counts) / max(int(self.counts.sum()), 1)
         self.panel.set_caption(f"{self.caption}: accuracy {acc:.1%} "
                                f"({int(np.trace(self.counts))}/{int(self.counts.sum())})")
@@ -637,7 +644,7 @@ class ScatterMode(_Mode):
         for it in (self.diag, self.train, self.test):
             plot.addItem(it)
         plot.setRange(xRange=(lo - pad, hi + pad), yRange=(lo - pad, hi + pad), padding=0)
-        plot.addLegend(offset=(10, 10), brush=pg.mkBrush(0, 0, 0, 170),
+        plot.addLegend(offset=(10, 10), brush=pg.mkBrush(127, 127, 127, 50),
                        pen=pg.mkPen("#555555"))
         plot.legend.addItem(self.train, "train")
         plot.legend.addItem(self.test, "test")
@@ -796,7 +803,13 @@ class DecisionPanel(Panel):
                 if self._fallback is None:
                     self._fallback = self.mode.views(self.ctx)[name][0]
                 value = self._fallback(_Source(self.ctx.theta_view(snap.theta)))
-        if value is not self._last_value and not isinstance(value, Exception):
+        if isinstance(value, Exception):
+            # the worker caught it; say so instead of freezing the picture silently
+            self.set_caption(f"{self.mode.caption} (not updated: {type(value).__name__}: "
+                             f"{value})")
+        elif value is not self._last_value:
+            if isinstance(self._last_value, Exception) or self._last_value is None:
+                self.set_caption(self.mode.caption)
             self._last_value = value
             self.mode.apply(value, snap)
         self.mode.on_theta(snap)

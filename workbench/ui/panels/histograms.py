@@ -52,7 +52,8 @@ class HistogramRanges:
 
     def update(self, key, amax: float) -> float:
         """Return R for ``key`` after seeing values with max|v| = ``amax``."""
-        need = _pow2_ceil(1.05 * amax) if math.isfinite(amax) and amax > 0 else R_MIN
+        need = _pow2_ceil(min(1.05 * amax, 1e300)) if math.isfinite(amax) and amax > 0 \
+            else R_MIN
         R = self.R.get(key)
         if R is None or need > R:
             R, self._low[key] = need, 0
@@ -310,17 +311,18 @@ class WeightsPanel(TimePanel):
             # weights here at the same bounded rate; gradients are not in a snapshot
             now = time.monotonic()
             if now - self._fallback_time < 1.0 / self.fallback_hz:
-                self._redraw(snap.step)
                 return
             self._fallback_time = now
             slices = [self.ctx.network.layer_slice(l) for l in range(self.ctx.n_layers)]
             view = compute_histograms(snap.theta, None, slices, self._fallback_ranges,
                                       snap.step, next(self._fallback_tick))
             view["tick"] = ("local", view["tick"])
+        # redraw only with a new row (at most HIST_HZ a second): the image then ends at
+        # the newest row, not at the newest step
         if view["tick"] != self._last_tick:
             self._last_tick = view["tick"]
             self._ingest(view)
-        self._redraw(snap.step)
+            self._redraw(snap.step)
 
     def _redraw(self, step: int) -> None:
         l = self.layer

@@ -25,7 +25,7 @@ from .decision import (HelpButton, diverging_colormap, placed_image, plane_exten
                        plane_grid, unchanged_cache)
 
 MAX_SHOWN = 16          # units drawn per layer; the rest are summarised by a "+N" node
-DX = 2.6                # distance between layer columns (node rows are 1 apart)
+DX_MIN, DX_MAX = 2.6, 6.0   # distance between layer columns (node rows are 1 apart)
 S = 0.8                 # node size
 P = 32                  # node map pixels per side (issue: >= 32 x 32 at >= 5 Hz)
 PX_PER_ROW = int(round(P / S))   # image pixels per node row (node + gap)
@@ -41,7 +41,7 @@ DEAD_FRACTION = 0.99    # as the run counts a dead unit: off on >= 99 % of the s
 SAT_FRACTION = 0.9      # saturated on >= 90 % of the samples
 # Node frames stay neutral: orange and blue mean sign here, so the layer colours (one of
 # which is orange) only label the columns.
-NODE_PEN = "#9aa5b1"
+NODE_PEN = "#7f8c99"    # a mid grey: reads on the light and the dark canvas
 
 #: How an activation's output is mapped to [-1, 1] for the node maps (white = 0 or 0.5).
 #: Bounded activations keep fixed levels so maps compare over time; unbounded ones are
@@ -71,11 +71,18 @@ def column_rows(units: int) -> tuple[int, int]:
     return shown, int(units) - shown
 
 
-def node_xy(col: int, r: int, units: int) -> tuple[float, float]:
+def column_spacing(units) -> float:
+    """Distance between layer columns: wide enough that a few tall columns do not
+    leave the (aspect-locked) view mostly empty and their edges unreadable."""
+    rows = max(sum(column_rows(u)) for u in units)
+    return float(np.clip(1.2 * rows / max(len(units) - 1, 1), DX_MIN, DX_MAX))
+
+
+def node_xy(col: int, r: int, units: int, dx: float = DX_MIN) -> tuple[float, float]:
     """Centre of node r of column col (a layer of ``units`` units), top row first."""
     shown, extra = column_rows(units)
     n_rows = shown + (1 if extra else 0)
-    return col * DX, (n_rows - 1) / 2.0 - r
+    return col * dx, (n_rows - 1) / 2.0 - r
 
 
 def column_image(maps: np.ndarray) -> np.ndarray:
@@ -127,9 +134,11 @@ class NetworkGraphPanel(Panel):
         super().__init__(bus, parent)
         outer = QtWidgets.QHBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
+        self.splitter = QtWidgets.QSplitter(QtCore.Qt.Horizontal)
+        outer.addWidget(self.splitter)
         self.glw = pg.GraphicsLayoutWidget()
         self.glw.setObjectName("network_view")
-        outer.addWidget(self.glw, 1)
+        self.splitter.addWidget(self.glw)
         side = QtWidgets.QVBoxLayout()
         top = QtWidgets.QHBoxLayout()
         self.node_title = QtWidgets.QLabel("click a unit")
@@ -144,9 +153,11 @@ class NetworkGraphPanel(Panel):
         self.table = QtWidgets.QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["from", "weight"])
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(
+            QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.table.setObjectName("network_weights")
+        self.table.setMinimumHeight(40)
         self.table.cellClicked.connect(self._on_table_clicked)
         side.addWidget(self.table, 1)
         form = QtWidgets.QHBoxLayout()
@@ -168,8 +179,11 @@ class NetworkGraphPanel(Panel):
         side.addLayout(form)
         sidew = QtWidgets.QWidget()
         sidew.setLayout(side)
-        sidew.setFixedWidth(240)
-        outer.addWidget(sidew)
+        sidew.setMinimumWidth(150)
+        self.splitter.addWidget(sidew)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([600, 220])
         self.plot: pg.PlotItem | None = None
         self.selected: tuple[int, int] | None = None
         self.highlighted: list[tuple[int, int]] = []
@@ -183,6 +197,20 @@ class NetworkGraphPanel(Panel):
         self._sat: list[np.ndarray] | None = None
         self._set_editor_enabled(False)
         bus.units_highlighted.connect(self._on_units_highlighted)
+        bus.walkthrough_changed.connect(self._on_walkthrough_changed)
+        self.walkthrough: dict | None = None
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt name)
+        # In a narrow dock the details go below the graph instead of beside it.
+        w, h = ev.size().width(), ev.size().height()
+        want = QtCore.Qt.Horizontal if (w >= 560 or w > 1.6 * h) else QtCore.Qt.Vertical
+        if self.splitter.orientation() != want:
+            self.splitter.setOrientation(want)
+            total = h if want == QtCore.Qt.Vertical else w
+            side = min(220, int(0.3 * total)) if want == QtCore.Qt.Horizontal \
+                else int(0.35 * total)
+            self.splitter.setSizes([total - side, side])
+        super().resizeEvent(ev)
 
     # --- structure ---------------------------------------------------------------------------
     def set_context(self, ctx: RunContext) -> None:
@@ -212,12 +240,14 @@ class NetworkGraphPanel(Panel):
         self._show_node_info()
         # Frame the whole graph once (labels included); the user may zoom from there.
         pos = np.array(list(self.node_pos.values()) + self.extra_pos)
-        p.setRange(xRange=(pos[:, 0].min() - 1.6, pos[:, 0].max() + S),
-                   yRange=(pos[:, 1].min() - S, pos[:, 1].max() + 1.2), padding=0)
+        # room for the input names on the left and the last column's title on the right
+        p.setRange(xRange=(pos[:, 0].min() - 1.6, pos[:, 0].max() + 1.4),
+                   yRange=(pos[:, 1].min() - 1.9, pos[:, 1].max() + 2.0), padding=0)
 
     def _build_nodes(self) -> None:
         p = self.plot
         self.node_pos = {}
+        self.dx = dx = column_spacing(self.units)
         self.extra_pos: list[tuple[float, float]] = []
         self.col_images: list[pg.ImageItem | None] = []
         spots = []
@@ -227,38 +257,40 @@ class NetworkGraphPanel(Panel):
         for c, u in enumerate(self.units):
             shown, extra = column_rows(u)
             for r in range(shown):
-                x, y = node_xy(c, r, u)
+                x, y = node_xy(c, r, u, dx)
                 self.node_pos[(c, r)] = (x, y)
                 spots.append({"pos": (x, y), "data": (c, r),
                               "pen": pg.mkPen(NODE_PEN, width=1.5)})
                 top = max(top, y)
             if extra:
-                x, y = node_xy(c, shown, u)
-                t = pg.TextItem(f"+{extra}", color="#c8d0d8", anchor=(0.5, 0.5))
+                x, y = node_xy(c, shown, u, dx)
+                t = pg.TextItem(f"+{extra}", color=NODE_PEN, anchor=(0.5, 0.5))
                 t.setPos(x, y)
                 t.setZValue(3)
                 p.addItem(t)
                 self.extra_pos.append((x, y))
             img = None
             if self.has_maps and shown:
-                _, y_low = node_xy(c, shown - 1, u)
+                _, y_low = node_xy(c, shown - 1, u, dx)
                 img = placed_image(((shown - 1) * PX_PER_ROW + P, P),
-                                   QtCore.QRectF(c * DX - S / 2, y_low - S / 2, S,
+                                   QtCore.QRectF(c * dx - S / 2, y_low - S / 2, S,
                                                  (shown - 1) + S))
                 img.setLookupTable(lut)
                 img.setZValue(1)
                 p.addItem(img)
             self.col_images.append(img)
+        last = len(self.units) - 1
         for c, u in enumerate(self.units):
             label = "inputs" if c == 0 else f"{self.acts[c]} {u}"
-            t = pg.TextItem(label, color=layer_color(c - 1) if c else "#9aa5b1",
-                            anchor=(0.5, 1.0))
-            t.setPos(c * DX, top + 0.6)
+            # the last title is right-aligned to its column so it never runs off the view
+            t = pg.TextItem(label, color=layer_color(c - 1) if c else NODE_PEN,
+                            anchor=(1.0, 1.0) if c == last and c else (0.5, 1.0))
+            t.setPos(c * dx + (S / 2 if c == last and c else 0.0), top + 0.6)
             p.addItem(t)
         names = self.ctx.dataset.feature_names
         for r in range(column_rows(self.units[0])[0]):
             x, y = self.node_pos[(0, r)]
-            t = pg.TextItem(names[r] if r < len(names) else f"x{r + 1}", color="#9aa5b1",
+            t = pg.TextItem(names[r] if r < len(names) else f"x{r + 1}", color=NODE_PEN,
                             anchor=(1.0, 0.5))
             t.setPos(x - S / 2 - 0.1, y)
             p.addItem(t)
@@ -277,6 +309,22 @@ class NetworkGraphPanel(Panel):
         self.nodes.sigClicked.connect(self._on_nodes_clicked)
         p.addItem(self.nodes)
         self._spot_keys = [s["data"] for s in spots]
+        # column bands shaded while the backprop walkthrough is at a step touching them
+        ys = np.array([y for _, y in list(self.node_pos.values()) + self.extra_pos])
+        self.bands = []
+        for c in range(len(self.units)):
+            band = QtWidgets.QGraphicsRectItem(c * dx - 0.85 * S, ys.min() - 0.7,
+                                               1.7 * S, ys.max() - ys.min() + 1.4)
+            band.setBrush(pg.mkBrush(108, 142, 191, 70))
+            band.setPen(pg.mkPen(None))
+            band.setZValue(-1)
+            band.setVisible(False)
+            p.addItem(band)
+            self.bands.append(band)
+        self.band_label = pg.TextItem("", color=NODE_PEN, anchor=(0.0, 0.0))
+        self.band_label.setPos(-0.5, ys.min() - 0.8)
+        p.addItem(self.band_label)
+        self._on_walkthrough_changed(self.walkthrough)
 
     def _build_edges(self) -> None:
         """Precompute every drawn edge's end points and where its weight sits in theta."""
@@ -306,11 +354,17 @@ class NetworkGraphPanel(Panel):
             for b in range(N_BUCKETS):
                 col = QtGui.QColor(rgb)
                 col.setAlpha(EDGE_ALPHAS[b])
+                # Not antialiased: with a few hundred wide lines, antialiasing is most of
+                # this panel's paint time (about 8 of 14 ms per frame, measured).
                 item = pg.PlotCurveItem(pen=pg.mkPen(col, width=EDGE_WIDTHS[b]),
-                                        connect="pairs")
+                                        connect="pairs", antialias=False)
                 item.setZValue(0)
+                # Cached as a pixmap: the node maps repaint several times a second and
+                # would otherwise re-stroke every edge under them.
+                item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
                 self.plot.addItem(item)
                 self.edge_items[(sign, b)] = item
+        self._edge_key: np.ndarray | None = None
 
     def _build_overlays(self) -> None:
         p = self.plot
@@ -318,13 +372,17 @@ class NetworkGraphPanel(Panel):
                                             brush=pg.mkBrush(*DEAD_BRUSH), pen=None)
         self.sat_item = pg.ScatterPlotItem(
             pxMode=False, symbol="s", size=S * 1.08, brush=None,
-            pen=pg.mkPen("#bbbbbb", width=2, style=QtCore.Qt.DashLine))
+            pen=pg.mkPen("#808080", width=2, style=QtCore.Qt.DashLine))
         self.ring_item = pg.ScatterPlotItem(
             pxMode=False, symbol="o", size=S * 1.55, brush=None,
             pen=pg.mkPen(SEVERITY_COLORS["warning"], width=3))
+        # the selection is a dark ring under a white one, visible on either canvas
+        self.sel_under = pg.ScatterPlotItem(pxMode=False, symbol="s", size=S * 1.25,
+                                            brush=None, pen=pg.mkPen("#101010", width=4.5))
         self.sel_item = pg.ScatterPlotItem(pxMode=False, symbol="s", size=S * 1.25,
-                                           brush=None, pen=pg.mkPen("#ffffff", width=2.5))
-        for z, it in enumerate((self.dead_item, self.sat_item, self.ring_item, self.sel_item)):
+                                           brush=None, pen=pg.mkPen("#ffffff", width=2))
+        for z, it in enumerate((self.dead_item, self.sat_item, self.ring_item, self.sel_under,
+                                self.sel_item)):
             it.setZValue(4 + z)
             p.addItem(it)
         self._update_rings()
@@ -394,11 +452,11 @@ class NetworkGraphPanel(Panel):
             if now - self._last_edges >= 1.0 / EDGE_HZ:
                 self._last_edges = now
                 self.update_edges(snap.theta)
+                if not self.has_maps:
+                    self._update_node_fill(snap.theta)
             if self.selected is not None and now - self._last_info >= 1.0 / INFO_HZ:
                 self._last_info = now
                 self._show_node_info()
-            if not self.has_maps:
-                self._update_node_fill(snap.theta)
 
     def edge_weights(self, theta: np.ndarray) -> np.ndarray:
         """The weight drawn on each edge (the larger-|w| piece for maxout)."""
@@ -417,8 +475,15 @@ class NetworkGraphPanel(Panel):
             if m > 0 else np.zeros(mag.shape, np.int64)
         sign = (w > 0).astype(np.int64)
         key = np.where(finite, sign * N_BUCKETS + bucket, -1)
+        old = self._edge_key
+        if old is not None and np.array_equal(key, old):
+            return   # no edge changed colour or width: nothing to redraw
+        self._edge_key = key
         for (s, b), item in self.edge_items.items():
-            sel = key == s * N_BUCKETS + b
+            code = s * N_BUCKETS + b
+            sel = key == code
+            if old is not None and np.array_equal(sel, old == code):
+                continue
             if sel.any():
                 item.setData(self.edge_x[sel].ravel(), self.edge_y[sel].ravel(),
                              connect="pairs")
@@ -458,6 +523,15 @@ class NetworkGraphPanel(Panel):
         if self.plot is not None:
             self._update_rings()
 
+    def _on_walkthrough_changed(self, where) -> None:
+        self.walkthrough = where
+        if self.plot is None or not hasattr(self, "bands"):
+            return
+        cols = set(where["columns"]) if where else set()
+        for c, band in enumerate(self.bands):
+            band.setVisible(c in cols)
+        self.band_label.setText(f"backprop step {where['name']}" if where else "")
+
     def _update_rings(self) -> None:
         pos = [self.node_pos[(l + 1, u)] for l, u in self.highlighted
                if (l + 1, u) in self.node_pos]
@@ -474,6 +548,7 @@ class NetworkGraphPanel(Panel):
         if (col, unit) not in self.node_pos:
             return
         self.selected = (col, unit)
+        self.sel_under.setData(pos=[self.node_pos[(col, unit)]])
         self.sel_item.setData(pos=[self.node_pos[(col, unit)]])
         self._fill_edit_targets()
         self._show_node_info()

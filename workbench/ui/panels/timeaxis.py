@@ -274,6 +274,20 @@ def label_events(events: Iterable[dict], hp0: dict | None = None) -> list[tuple[
     return out
 
 
+def _label_fill() -> QtGui.QBrush:
+    """The plot background, half transparent: labels stay readable over curves in light
+    and dark themes."""
+    bg = pg.mkColor(pg.getConfigOption("background"))
+    bg.setAlpha(190)
+    return pg.mkBrush(bg)
+
+
+def _contrast() -> str:
+    """A grey that stands out on the plot background (dot outlines)."""
+    return "#e8e8e8" if pg.mkColor(pg.getConfigOption("background")).lightness() < 128 \
+        else "#303030"
+
+
 class EventMarkers:
     """The vertical lines of one time plot: events, the selected finding, the cursor."""
 
@@ -299,15 +313,16 @@ class EventMarkers:
         for step, kind, text in labelled:
             merged.setdefault(step, (kind, []))[1].append(text)
         self._lines, self._steps = [], []
-        for step, (kind, texts) in sorted(merged.items()):
+        for i, (step, (kind, texts)) in enumerate(sorted(merged.items())):
             color = EVENT_COLORS.get(kind, CURSOR_COLOR)
             # braces would be read as format fields by the line's label
             text = "; ".join(texts).replace("{", "{{").replace("}", "}}")
             line = pg.InfiniteLine(
                 pos=step, angle=90, movable=False,
                 pen=pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DashLine),
-                label=text, labelOpts={"position": 0.03, "color": color,
-                                       "anchors": [(0, 1), (0, 1)]})
+                # successive labels on three heights, so neighbours do not overprint
+                label=text, labelOpts={"position": 0.03 + 0.13 * (i % 3), "color": color,
+                                       "anchors": [(0, 1), (0, 1)], "fill": _label_fill()})
             line.setZValue(5)
             self.plot.addItem(line, ignoreBounds=True)
             self._lines.append(line)
@@ -322,8 +337,9 @@ class EventMarkers:
         if current is None:
             current = pg.InfiniteLine(
                 pos=step, angle=90, movable=False, pen=pg.mkPen(color, width=width),
-                label=label, labelOpts={"position": 0.97, "color": color,
-                                        "anchors": [(0, 0), (0, 0)]} if label else None)
+                label=label, labelOpts={"position": 0.6, "color": color,
+                                        "anchors": [(0, 0.5), (0, 0.5)],
+                                        "fill": _label_fill()} if label else None)
             current.setZValue(6)
             self.plot.addItem(current, ignoreBounds=True)
         current.setValue(step)
@@ -360,8 +376,10 @@ def _alive(obj) -> bool:
 class StepAxisGroup:
     """Time plots that show the same range of steps (x linked by replication).
 
-    While ``follow`` is on (the start, and after :meth:`reset`), the range is
-    ``[0, newest step]``; a zoom or pan by the user on any member turns it off and is
+    While ``follow`` is on (the start, and after :meth:`reset`), the range is ``[0, hi]``
+    with ``hi`` a round number 15-50 % beyond the newest step: the curves grow into the
+    free space and the axis rescales only when they reach its end (not every frame, which
+    would also make every curve recompute its display every frame); a zoom or pan by the user on any member turns it off and is
     copied to the others, which keep it until reset. Only members that are on screen are
     moved; a member that comes on screen calls :meth:`sync` (pyqtgraph's own x links
     would also re-clip every hidden curve on every frame, and line plots of different
@@ -372,11 +390,12 @@ class StepAxisGroup:
         self._members: list[tuple[weakref.ref, Callable[[], bool]]] = []
         self.follow = True
         self.extent = 0
-        self.range = (0.0, float(MIN_SPAN))
+        self.hi = float(MIN_SPAN)
+        self.range = (0.0, self.hi)
         self._busy = False
 
     def _span(self) -> tuple[float, float]:
-        return 0.0, float(max(self.extent, MIN_SPAN))
+        return 0.0, self.hi
 
     def views(self, shown_only: bool = False) -> list[pg.ViewBox]:
         out, keep = [], []
@@ -430,8 +449,10 @@ class StepAxisGroup:
                 self._set(vb, self.range)
 
     def set_extent(self, step: int) -> None:
-        """The newest step is ``step``: while following, show ``[0, step]`` everywhere."""
+        """The newest step is ``step``: while following, show ``[0, hi]`` everywhere."""
         self.extent = int(step)
+        if self.extent > self.hi or self.extent < self.hi / 4:     # grown, or a new run
+            self.hi = nice_ceil(max(1.15 * self.extent, MIN_SPAN))
         if self.follow:
             self.range = self._span()
             for vb in self.views(shown_only=True):
@@ -446,6 +467,15 @@ class StepAxisGroup:
         """Follow the run again (the "Reset view" button)."""
         self.follow = True
         self.set_extent(self.extent)
+
+
+def nice_ceil(x: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten >= ``x``."""
+    e = 10.0 ** math.floor(math.log10(x))
+    for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
+        if m * e >= x * (1 - 1e-12):
+            return m * e
+    return 10.0 * e  # pragma: no cover
 
 
 _GROUPS: "weakref.WeakKeyDictionary[Any, StepAxisGroup]" = weakref.WeakKeyDictionary()
@@ -623,9 +653,7 @@ class TimePanel(Panel):
     def _add_legend(self, plot: pg.PlotItem, offset=(-10, 10)) -> pg.LegendItem:
         """A legend over a half-transparent patch of the background (readable over data
         in light and dark themes)."""
-        bg = pg.mkColor(pg.getConfigOption("background"))
-        bg.setAlpha(170)
-        return plot.addLegend(offset=offset, labelTextSize="8pt", brush=pg.mkBrush(bg))
+        return plot.addLegend(offset=offset, labelTextSize="8pt", brush=_label_fill())
 
     def _curve(self, name: str, plot: pg.PlotItem, color: str, width: float = 1.5,
                style=QtCore.Qt.PenStyle.SolidLine, symbol: str | None = None,
@@ -636,10 +664,16 @@ class TimePanel(Panel):
         visible). The finite check stays on: a loss can be NaN."""
         qc = QtGui.QColor(color)
         qc.setAlpha(alpha)
-        kw: dict[str, Any] = {"pen": pg.mkPen(qc, width=width, style=style), "name": legend}
+        # antialiasing only for the few-point evaluation curves: on thousands of points
+        # per curve it multiplies the paint time and the noise hides the difference
+        kw: dict[str, Any] = {"pen": pg.mkPen(qc, width=width, style=style), "name": legend,
+                              "antialias": symbol is not None}
         if symbol is not None:
-            kw.update(symbol=symbol, symbolSize=6, symbolBrush=qc, symbolPen=pg.mkPen(qc))
+            kw.update(symbol=symbol, symbolSize=7, symbolBrush=qc,
+                      symbolPen=pg.mkPen(_contrast(), width=1))
         item = plot.plot(**kw)
+        if symbol is not None:
+            item.setZValue(3)       # evaluations over the per-step curves they summarize
         item.setClipToView(True)
         item.setDownsampling(auto=True, method="peak")
         self._curves[name] = item
@@ -656,7 +690,11 @@ class TimePanel(Panel):
             want = self._symbols.get(name) if few else None
             if item.opts["symbol"] != want:
                 item.setSymbol(want)
-            self._set_series(name, steps, y)
+            if np.isfinite(y).any():
+                self._set_series(name, steps, y)
+            else:                        # e.g. no test split: nothing to draw or to bound
+                self._data[name] = (steps, y)
+                item.setData([], [])
 
     def _set_series(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
         """Show the series ``y`` at steps ``x`` (full history views, not copied) on curve

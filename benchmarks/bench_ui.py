@@ -1,0 +1,156 @@
+"""How the window keeps up while a network trains (offscreen).
+
+    python benchmarks/bench_ui.py [--seconds S] [--json]
+
+W2 of the core benchmark (2 -> 64 relu -> 64 relu -> 1 sigmoid, bce, 2,000 spiral
+points, batch 32, SGD with momentum 0.9) trains in the main window with every panel on
+screen (the tabbed time plots are split side by side so none is hidden; the window is
+1920 x 1080). Measured:
+
+- ``timer_lateness_ms``: how late a 10 ms QTimer fires on the GUI thread while the
+  panels update (p50, p99, max), the responsiveness a user feels;
+- ``live_to_headless_ratio``: training steps/s in the window against the same Run
+  trained headless in the same process (``run_steps`` in a loop, before and after the
+  live part, averaged);
+- ``panel_update_ms``: each panel's mean ``update_snapshot`` cost per frame that had a
+  new snapshot, and ``panels_total_ms`` their sum (target <= 10 ms);
+- ``frames``: GUI ticks that fed new snapshots, and the snapshot rate.
+
+Targets (issue 3): p99 lateness <= 30 ms, ratio >= 0.75, all panels <= 10 ms per frame.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+W2 = {"data": {"name": "spiral", "n_samples": 2000, "noise": 0.1},
+      "model": {"hidden": [[64, "relu"], [64, "relu"]], "output": "sigmoid", "loss": "bce",
+                "init": "he"},
+      "optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.9},
+      "training": {"batch_size": 32, "epochs": 100000}}
+
+
+def headless_rate(seconds: float) -> float:
+    """Steps per second of a headless Run of W2 (wall clock, evaluations included)."""
+    from workbench.run import Run
+    run = Run(W2)
+    run.run_steps(64)
+    n0, tic = run.step, time.perf_counter()
+    while time.perf_counter() - tic < seconds:
+        run.run_steps(2048)
+    return (run.step - n0) / (time.perf_counter() - tic)
+
+
+def show_every_panel(win) -> None:
+    """Split the tabbed docks side by side so that every panel is on screen."""
+    from PySide6 import QtCore
+    by_area: dict = {}
+    for p in win.panels:
+        dock = win.docks[p.object_name]
+        by_area.setdefault(win.dockWidgetArea(dock), []).append(dock)
+    for docks in by_area.values():
+        for prev, dock in zip(docks, docks[1:]):
+            win.splitDockWidget(prev, dock, QtCore.Qt.Orientation.Horizontal)
+    for d in win.docks.values():
+        d.show()
+
+
+def live(seconds: float, warm: float = 1.0) -> dict:
+    from PySide6 import QtCore, QtWidgets
+
+    from workbench.ui.app import ensure_app
+    from workbench.ui.main_window import MainWindow
+    app = ensure_app(offscreen=True)
+    settings = QtCore.QSettings(QtCore.QSettings.Format.IniFormat,
+                                QtCore.QSettings.Scope.UserScope, "workbench-bench")
+    settings.clear()
+    win = MainWindow(W2, settings=settings, restore_layout=False, theme="light")
+    win.resize(1920, 1080)
+    win.show()
+    show_every_panel(win)
+    app.processEvents()
+    hidden = [p.object_name for p in win.panels if not p.isVisible()]
+    c = win.controller
+    while c.latest is None or c.latest.status != "paused":
+        app.processEvents()
+        time.sleep(0.01)
+    c.start()
+    loop = QtCore.QEventLoop()
+    QtCore.QTimer.singleShot(int(warm * 1000), loop.quit)
+    loop.exec()
+
+    stamps: list[float] = []
+    probe = QtCore.QTimer()
+    probe.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+    probe.setInterval(10)
+    probe.timeout.connect(lambda: stamps.append(time.perf_counter()))
+    c.cost_log = {}
+    seqs0 = c.latest.seq
+    step0, tic = c.run.step, time.perf_counter()
+    probe.start()
+    QtCore.QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+    probe.stop()
+    elapsed = time.perf_counter() - tic
+    steps = c.run.step - step0
+    snaps = c.latest.seq - seqs0
+    costs = {k: float(np.mean(v)) for k, v in c.cost_log.items()}
+    frames = max((len(v) for v in c.cost_log.values()), default=0)
+    errors = dict(c.panel_errors)
+    win.shutdown()
+    win.close()
+    win.deleteLater()
+    QtWidgets.QApplication.processEvents()
+    late = np.maximum(0.0, np.diff(np.array(stamps)) - 0.010) * 1000.0
+    return {"steps_per_s": steps / elapsed, "seconds": elapsed,
+            "timer_lateness_ms": {"p50": float(np.percentile(late, 50)),
+                                  "p99": float(np.percentile(late, 99)),
+                                  "max": float(late.max()), "ticks": int(late.size)},
+            "panel_update_ms": costs, "panels_total_ms": float(sum(costs.values())),
+            "frames": frames, "snapshots_per_s": snaps / elapsed,
+            "hidden_panels": hidden, "panel_errors": errors}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=8.0, help="length of the live part")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    args = ap.parse_args(argv)
+    from workbench.core import warmup
+    warmup(np.float64)
+    h1 = headless_rate(args.seconds / 2)
+    res = live(args.seconds)
+    h2 = headless_rate(args.seconds / 2)
+    headless = 0.5 * (h1 + h2)
+    res.update({"workload": "W2", "headless_steps_per_s": headless,
+                "headless_runs": [h1, h2],
+                "live_to_headless_ratio": res["steps_per_s"] / headless,
+                "cpu_count": os.cpu_count(),
+                "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None})
+    if args.json:
+        print(json.dumps(res))
+    else:
+        lt = res["timer_lateness_ms"]
+        print(f"W2 live {res['steps_per_s']:,.0f} steps/s, headless {headless:,.0f} steps/s "
+              f"(ratio {res['live_to_headless_ratio']:.2f}, target >= 0.75)")
+        print(f"10 ms timer lateness p50 {lt['p50']:.1f} ms, p99 {lt['p99']:.1f} ms, "
+              f"max {lt['max']:.1f} ms (target p99 <= 30 ms)")
+        print(f"panel updates per frame: total {res['panels_total_ms']:.2f} ms "
+              "(target <= 10 ms)")
+        for k, v in sorted(res["panel_update_ms"].items(), key=lambda kv: -kv[1]):
+            print(f"  {k:14s} {v:7.2f} ms")
+        print(f"{res['frames']} frames, {res['snapshots_per_s']:.1f} snapshots/s; "
+              f"load average {res['load_average']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

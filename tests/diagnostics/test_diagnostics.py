@@ -1,0 +1,296 @@
+"""Diagnostics: rules on a fast subset of the corpus, remedies, sanity checks, NaN
+provenance, the finding contract and the CLI."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workbench.config import load_config
+from workbench.diagnostics import Finding, Monitor
+from workbench.diagnostics.checks import (check_gradient, check_separable, gradient_check,
+                                          run_checks)
+from workbench.diagnostics.evaluation import load_scenarios, run_scenario, score
+from workbench.diagnostics.provenance import nan_provenance
+from workbench.diagnostics.rules import RULES, THRESHOLDS
+from workbench.run import Run
+
+ROOT = Path(__file__).resolve().parents[2]
+SCEN = Path(__file__).parent / "scenarios"
+CODES = ("nan_or_inf", "diverging", "lr_too_high", "lr_too_low", "oscillating_loss",
+         "exploding_gradients", "vanishing_gradients", "dead_units", "saturated_units",
+         "symmetric_init", "bad_init_loss", "plateau", "not_converged", "overfitting",
+         "underfitting", "not_linearly_separable", "unscaled_features",
+         "irrelevant_features", "output_loss_mismatch")
+ALL = {s["name"]: s for s in load_scenarios(SCEN)}
+
+
+def train(cfg, steps=None):
+    run = Run(cfg)
+    total = steps or run.total_steps
+    while run.step < total and run.nonfinite is None:
+        if run.run_steps(min(total - run.step, run.eval_every)) == 0:
+            break
+    run.finish()
+    return run
+
+
+def codes(run):
+    return {f.code for f in run.findings()}
+
+
+# --- corpus and registry ----------------------------------------------------------------
+def test_registry_covers_every_code_with_source_and_question():
+    assert set(RULES) == set(CODES)
+    for r in RULES.values():
+        assert r.source and r.question.endswith("?")
+    assert all(len(v) == 3 for v in THRESHOLDS.values())
+
+
+def test_corpus_shape():
+    scs = list(ALL.values())
+    assert len(scs) >= 60
+    healthy = [s for s in scs if not s["expect"]]
+    assert len(healthy) >= 15
+    for code in CODES:
+        assert sum(code in s["expect"] for s in scs) >= 3, code
+    for s in scs:
+        assert s["split"] in ("tune", "test") and s["why"]
+        assert set(s["expect"]) <= set(CODES)
+        load_config(s["config"])        # every scenario is a valid run
+
+
+FAST = ["healthy_gaussian_logistic", "healthy_xor_tanh", "healthy_regline_sgd",
+        "healthy_and_perceptron", "nan_regline_lr1", "lrlow_circle_tanh",
+        "vanish_deep_sigmoid_circle", "dead_relu_bias_circle", "sym_zeros_tanh_xor",
+        "badinit_bias_regline", "nls_xor_logistic", "unscaled_regplane_big",
+        "mismatch_regline_sigmoid", "plateau_small_init_xor", "nc_regsine_short",
+        "underfit_regsine_one", "irr_gauss_noise", "osc_regplane_fb",
+        "sat_tanh_scaled_circle", "overfit_spiral_small"]
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_fast_subset_finds_exactly_the_expected_codes(name):
+    r = run_scenario(ALL[name])
+    assert set(r["found"]) == set(r["expect"]), r
+
+
+def test_score_counts():
+    res = [{"name": "a", "split": "tune", "expect": ["plateau"], "found": {"plateau": 5},
+            "severity": {"plateau": "warning"}, "steps": 9},
+           {"name": "b", "split": "tune", "expect": [], "found": {"dead_units": 0},
+            "severity": {"dead_units": "warning"}, "steps": 9}]
+    s = score(res)
+    assert s["per_code"]["plateau"]["recall"] == 1.0
+    assert s["per_code"]["dead_units"]["precision"] == 0.0
+    assert s["false_alarm_rate"] == 1.0 and s["precision"] == 0.5
+
+
+# --- findings: contract, severity, resolution -------------------------------------------
+def test_finding_fields_and_severity():
+    run = train(ALL["nan_regline_lr1"]["config"])
+    fs = {f.code: f for f in run.findings()}
+    assert fs["nan_or_inf"].severity == "error" and fs["diverging"].severity == "error"
+    assert fs["lr_too_high"].severity == "warning"
+    d = fs["nan_or_inf"].to_dict()
+    assert set(d) >= {"code", "severity", "step", "resolved_step", "message", "evidence",
+                      "remedy", "patch", "question", "source"}
+    assert d["patch"] == {"optimizer.lr": 0.1}
+    assert "from 1 to 0.1" in d["remedy"]
+    json.dumps(d)                            # plain JSON types only
+    assert fs["nan_or_inf"].step == run.nonfinite.step
+
+
+def test_resolved_finding_is_kept():
+    cfg = load_config(ALL["lrlow_circle_tanh"]["config"]).with_changes(
+        {"training.epochs": 40})
+    run = Run(cfg)
+    run.run_steps(6 * run.eval_every)
+    assert "lr_too_low" in codes(run)
+    run.set_hyperparameters(lr=0.03)
+    run.run_steps(6 * run.eval_every)
+    f = [f for f in run.findings() if f.code == "lr_too_low"][0]
+    assert f.resolved_step is not None and f.resolved_step > f.step
+
+
+def test_monitor_is_a_listener_and_exported():
+    run = Run(ALL["healthy_gaussian_logistic"]["config"])
+    assert isinstance(run.monitor, Monitor)
+    assert all(isinstance(f, Finding) for f in run.findings())
+
+
+# --- remedies actually help ------------------------------------------------------------
+def remedy_of(run, code):
+    f = [f for f in run.findings() if f.code == code][0]
+    assert f.patch, f
+    return run.config.with_changes(f.patch)
+
+
+def test_remedy_lr_too_high_removes_divergence():
+    run = train(ALL["nan_regline_lr1"]["config"])
+    fixed = train(remedy_of(run, "lr_too_high"))
+    assert fixed.nonfinite is None
+    assert not codes(fixed) & {"nan_or_inf", "diverging", "lr_too_high"}
+
+
+def test_remedy_dead_units_revives_them():
+    run = train(ALL["dead_relu_bias_circle"]["config"])
+    before = run.evaluations[-1]["eval_dead"][0]
+    fixed = train(remedy_of(run, "dead_units"))
+    assert before > 0.5 and "dead_units" not in codes(fixed)
+    assert fixed.evaluate()["train_accuracy"] > run.evaluate()["train_accuracy"] + 0.2
+
+
+def test_remedy_symmetric_init_breaks_symmetry():
+    run = train(ALL["sym_zeros_tanh_xor"]["config"])
+    fixed = train(remedy_of(run, "symmetric_init"))
+    assert "symmetric_init" not in codes(fixed)
+    assert fixed.evaluate()["train_loss"] < 0.5 * run.evaluate()["train_loss"]
+
+
+def test_remedy_not_linearly_separable_adds_the_feature():
+    run = train(ALL["nls_xor_logistic"]["config"])
+    cfg = remedy_of(run, "not_linearly_separable")
+    assert "x1*x2" in cfg.data["features"]
+    fixed = train(cfg)
+    assert fixed.evaluate()["train_accuracy"] > 0.95 > run.evaluate()["train_accuracy"]
+
+
+def test_remedy_output_loss_mismatch():
+    run = train(ALL["mismatch_regline_sigmoid"]["config"])
+    fixed = train(remedy_of(run, "output_loss_mismatch"))
+    assert not codes(fixed)
+    assert fixed.evaluate()["train_loss"] < 0.1 * run.evaluate()["train_loss"]
+
+
+def test_remedy_lr_too_low_and_vanishing():
+    run = train(ALL["lrlow_circle_tanh"]["config"])
+    fixed = train(remedy_of(run, "lr_too_low"))
+    assert "lr_too_low" not in codes(fixed)
+    assert fixed.evaluate()["train_loss"] < 0.9 * run.evaluate()["train_loss"]
+    run = train(ALL["vanish_deep_sigmoid_circle"]["config"])
+    fixed = train(remedy_of(run, "vanishing_gradients"))
+    assert "vanishing_gradients" not in codes(fixed)
+    assert fixed.evaluate()["train_accuracy"] > run.evaluate()["train_accuracy"] + 0.2
+
+
+def test_remedy_unscaled_features():
+    run = train(ALL["sat_tanh_scaled_circle"]["config"])
+    fixed = train(remedy_of(run, "unscaled_features"))
+    assert not codes(fixed) & {"unscaled_features", "saturated_units"}
+    assert fixed.evaluate()["train_accuracy"] > run.evaluate()["train_accuracy"] + 0.2
+
+
+# --- sanity checks ------------------------------------------------------------------------
+def test_xor_reported_not_separable_and_gaussian_separable():
+    xor = load_config({"data": {"name": "xor_gate"}, "model": {"hidden": [],
+                       "output": "step", "loss": "perceptron"}})
+    c = check_separable(xor)
+    assert not c.passed and c.value > 0 and "not linearly separable" in c.message
+    gate = load_config({"data": {"name": "and_gate"}, "model": {"hidden": [],
+                        "output": "step", "loss": "perceptron"}})
+    assert check_separable(gate).passed and check_separable(gate).value == 0.0
+
+
+def test_gradient_check_passes_and_catches_a_broken_gradient(monkeypatch):
+    from workbench.core import Network
+    cfg = load_config({"data": {"name": "circle", "n_samples": 100},
+                       "model": {"hidden": [[5, "tanh"], [4, "sigmoid"]]}})
+    run = Run(cfg, diagnostics=False)
+    assert check_gradient(run).passed
+    real = Network.loss_and_flat_grad
+
+    def broken(self, X, y, l1=0.0, l2=0.0):
+        loss, g = real(self, X, y, l1, l2)
+        g = g.copy()
+        g[self.layer_slice(0)] *= 1.5          # a backprop bug in the first layer
+        return loss, g
+
+    monkeypatch.setattr(Network, "loss_and_flat_grad", broken)
+    c = check_gradient(run)
+    assert not c.passed and c.value > 0.1
+
+
+@pytest.mark.parametrize("act,loss,out", [("tanh", "bce", "sigmoid"),
+                                          ("sigmoid", "mse", "linear"),
+                                          ("elu", "cross_entropy", "softmax")])
+def test_gradient_check_is_tight_on_smooth_nets(act, loss, out):
+    from workbench.core import Network
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(16, 3))
+    k = 3 if loss == "cross_entropy" else 1
+    net = Network(3, k, {"hidden": [[4, act], [3, act]], "output": out, "loss": loss},
+                  seed=1)
+    y = rng.integers(0, k, 16) if k > 1 else rng.integers(0, 2, (16, 1)).astype(float)
+    err, _ = gradient_check(net, X, net.targets(y), l2=0.01, n_coords=1000)
+    assert err < 1e-7
+
+
+def test_run_checks_healthy_and_failing():
+    good = run_checks({"data": {"name": "gaussian", "n_samples": 200},
+                       "model": {"hidden": [[8, "tanh"]]}, "training": {"epochs": 5}})
+    assert all(c.passed for c in good), [c.to_dict() for c in good]
+    bad = {c.name: c for c in run_checks({"data": {"name": "xor", "n_samples": 200},
+                                          "model": {"hidden": []}})}
+    assert not bad["separable"].passed and not bad["overfit_small"].passed
+
+
+# --- NaN provenance ---------------------------------------------------------------------
+def test_nan_provenance_names_step_layer_and_quantity():
+    run = Run(ALL["nan_regline_lr1"]["config"])
+    run.run_steps(run.total_steps)
+    bad = run.nonfinite.step
+    p = nan_provenance(run)
+    assert p.step == bad
+    assert p.what in ("weights", "activations", "loss", "gradients", "update")
+    assert p.layer == 0 and str(bad) in p.message
+    assert run.step == bad - 1 and np.all(np.isfinite(run.network.theta))
+
+
+def test_nan_provenance_activation_overflow():
+    cfg = {"data": {"name": "reg_gauss", "n_samples": 200},
+           "model": {"hidden": [[16, "relu"]] * 5, "output": "linear", "loss": "mse",
+                     "init": "normal", "init_scale": 1.0},
+           "optimizer": {"lr": 0.01, "momentum": 0.0}, "training": {"epochs": 10}}
+    run = Run(cfg)
+    run.run_steps(run.total_steps)
+    assert run.nonfinite is not None
+    p = nan_provenance(run)
+    assert p.step == run.step + 1 and p.message
+
+
+# --- CLI and layering --------------------------------------------------------------------
+def cli(*args):
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_cli_diagnose_and_check(tmp_path):
+    p = tmp_path / "c.json"
+    p.write_text(json.dumps(ALL["nan_regline_lr1"]["config"]))
+    r = cli("diagnose", str(p), "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert {"nan_or_inf", "diverging"} <= {f["code"] for f in out["findings"]}
+    assert out["nan_provenance"]["step"] == out["nonfinite"]["step"]
+    r = cli("diagnose", str(p))
+    assert r.returncode == 0 and "[error] nan_or_inf" in r.stdout
+    q = tmp_path / "x.json"
+    q.write_text(json.dumps({"data": {"name": "xor", "n_samples": 100},
+                             "model": {"hidden": []}}))
+    r = cli("check", str(q), "--json")
+    assert r.returncode == 1 and not json.loads(r.stdout)["passed"]
+    r = cli("check", str(tmp_path / "missing.json"))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    r = cli("diagnose", str(tmp_path / "missing.wbsession"))
+    assert r.returncode == 2 and "missing.wbsession" in r.stderr
+
+
+def test_diagnostics_layer_imports_no_qt_or_numba():
+    for f in (ROOT / "workbench" / "diagnostics").glob("*.py"):
+        text = f.read_text()
+        assert "PySide6" not in text and "import numba" not in text, f
