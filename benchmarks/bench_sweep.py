@@ -6,7 +6,9 @@ after another in this process, and the fixed overhead of a Dask LocalCluster.
 Workload: 2 -> 16 tanh -> 16 tanh -> 1 sigmoid, BCE, 300 spiral points, batch 10,
 diagnostics on; grid optimizer.lr = 0.1, 0.03, 0.01, 0.003 x optimizer.momentum = 0, 0.9,
 6 seeds each (48 runs of --steps steps). Serial and pool results are checked to be
-bit-identical. Expect a pool speed-up close to the core count when the machine is idle.
+bit-identical. Expect a pool speed-up close to the core count when the machine is idle;
+"cores busy" (CPU seconds of this process and its workers per wall second) shows how
+much of the machine the benchmark actually got when other processes share it.
 
 Dask (when importable): a LocalCluster bound to 127.0.0.1 with the same number of worker
 processes, one thread each. "per sweep" is the cost of starting the cluster and
@@ -46,6 +48,14 @@ def timed(s: SweepSpec):
     return time.perf_counter() - t, r
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the pool's workers)."""
+    import resource
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def same(a, b) -> bool:
     return all(np.array_equal(x.theta, y.theta) for x, y in zip(a.runs, b.runs))
 
@@ -62,8 +72,14 @@ def main() -> int:
     import os
     out = {"cores": default_workers(), "workers": args.workers, "runs": 48,
            "steps_per_run": args.steps, "load_before": os.getloadavg()[0]}
+    c0 = cpu_seconds()
     t_serial, r_serial = timed(spec(args.steps, 0))
+    c1 = cpu_seconds()
     t_pool, r_pool = timed(spec(args.steps, args.workers))
+    c2 = cpu_seconds()
+    # cores this benchmark actually got: CPU seconds used per wall second
+    out.update(serial_cores=(c1 - c0) / t_serial, pool_cores=(c2 - c1) / t_pool,
+               serial_cpu_s=c1 - c0, pool_cpu_s=c2 - c1)
     out.update(serial_s=t_serial, pool_s=t_pool, speedup=t_serial / t_pool,
                pool_identical=same(r_serial, r_pool),
                run_s_mean=float(np.mean([r.wall_s for r in r_serial.runs])))
@@ -99,8 +115,10 @@ def main() -> int:
     print(f"48 runs x {args.steps} steps, {out['cores']} cores, {args.workers} workers "
           f"(mean run {out['run_s_mean']:.3f} s); load average before: "
           f"{out['load_before']:.1f} (other processes share these cores)")
-    print(f"  serial (this process)  {t_serial:7.2f} s")
-    print(f"  local pool             {t_pool:7.2f} s   speed-up {out['speedup']:.2f}x   "
+    print(f"  serial (this process)  {t_serial:7.2f} s   CPU {out['serial_cpu_s']:.2f} s "
+          f"({out['serial_cores']:.2f} cores busy)")
+    print(f"  local pool             {t_pool:7.2f} s   CPU {out['pool_cpu_s']:.2f} s "
+          f"({out['pool_cores']:.2f} cores busy)   speed-up {out['speedup']:.2f}x   "
           f"identical: {out['pool_identical']}")
     d = out["dask"]
     if d:

@@ -294,3 +294,13 @@ def test_diagnostics_layer_imports_no_qt_or_numba():
     for f in (ROOT / "workbench" / "diagnostics").glob("*.py"):
         text = f.read_text()
         assert "PySide6" not in text and "import numba" not in text, f
+
+
+def test_symmetric_init_resolves_when_a_weight_edit_breaks_symmetry():
+    run = Run(ALL["sym_zeros_tanh_xor"]["config"])
+    run.run_steps(run.eval_every)
+    assert "symmetric_init" in codes(run)
+    run.set_weight(0, 0, 0, 0.5)
+    run.run_steps(run.eval_every)
+    f = [f for f in run.findings() if f.code == "symmetric_init"][0]
+    assert f.step == 0 and f.resolved_step == run.step

@@ -120,7 +120,7 @@ def test_convex_case_reaches_the_normal_equation_optimum_and_optimizers_compare(
     opt = res.optimum
     (p,) = res.paths.values()
     np.testing.assert_allclose(p[-1], opt, atol=1e-3)
-    a1, a2, L = res.a1, res.a2, res.loss
+    L = res.loss
     assert L.min() >= res.model.loss_at(opt[None])[0] - 1e-12
     cmp = landscape("linear_regression", compare=True, n=11, steps=60)
     assert list(cmp.paths) == ["sgd", "momentum", "nesterov"]

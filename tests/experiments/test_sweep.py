@@ -181,8 +181,9 @@ def test_cli_sweep_json_resume_and_bad_input(tmp_path, capsys):
 
 def test_dask_local_cluster_gives_the_same_results(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  protocol="tcp", host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
         spec = SweepSpec(BASE, [parse_axis("optimizer.lr=0.3,0.01"),
                                 parse_axis("optimizer.momentum=0,0.9")], steps=STEPS,
                          dask=cluster.scheduler_address, out=tmp_path / "d")
@@ -248,3 +249,50 @@ def test_ctrl_c_keeps_finished_runs_and_says_how_to_resume(tmp_path):
     assert ran == [next(f"run-{i:03d}" for i in range(24)
                         if f"run-{i:03d}" not in {r["run"] for r in kept})]
     assert len(res.done) == len(kept) + 1
+
+
+def test_pool_started_from_a_thread_spawns_its_workers_and_matches():
+    """The window runs sweeps from a worker thread: the pool must not fork then."""
+    from workbench.experiments.backends import pool_context
+    out = {}
+
+    def work():
+        out["ctx"] = pool_context().get_start_method()
+        out["res"] = run_sweep(SweepSpec(BASE, [parse_axis("optimizer.lr=0.3,0.01")],
+                                         steps=STEPS, workers=2))
+    t = threading.Thread(target=work)
+    t.start()
+    t.join(120)
+    assert out["ctx"] == "spawn"
+    for r in out["res"].runs:
+        assert r.status == "ok"
+        np.testing.assert_array_equal(r.theta, alone(r.changes).network.theta)
+
+
+def test_missing_dask_and_unreachable_scheduler_exit_2_with_one_line(tmp_path, capsys,
+                                                                     monkeypatch):
+    import sys
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps(BASE))
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "dask.distributed", None)  # as if the extra were missing
+        rc = main(["sweep", str(cfg), "--grid", "optimizer.lr=0.1", "--dask",
+                   "tcp://127.0.0.1:9", "--out", str(tmp_path / "a")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1
+    assert "Dask is not installed" in err and 'pip install -e ".[sweep]"' in err
+    pytest.importorskip("dask.distributed")
+    rc = main(["sweep", str(cfg), "--grid", "optimizer.lr=0.1", "--dask",
+               "tcp://127.0.0.1:9", "--out", str(tmp_path / "b")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1
+    assert err.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_each_checklist_finding_has_its_experiment():
+    from workbench.experiments.remedies import experiment_for
+    assert experiment_for("underfitting")[0] == "capacity sweep"
+    assert experiment_for("overfitting")[0] == "learning curve"
+    assert experiment_for("lr_too_high")[0] == "learning-rate range test"
+    assert experiment_for("plateau") is None

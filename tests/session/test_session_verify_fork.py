@@ -203,3 +203,28 @@ def test_rewound_run_replays_and_verifies(tmp_path):
         assert all(i.step <= to for i in s.snapshots())
     res = verify(p)
     assert res.ok, res.message
+
+
+def test_threaded_runner_with_live_changes_verifies(tmp_path):
+    """The window's way: a Runner thread with chunks sized by time, changes and pause
+    events from another thread; the recording still re-runs bit for bit."""
+    from workbench.run import Runner
+    p = tmp_path / "runner.wbsession"
+    run = Run(TINY, session=p)
+    runner = Runner(run)
+    try:
+        runner.step(700)
+        assert runner.wait_idle(30)
+        run.record_event("pause", {})
+        run.set_hyperparameters(lr=0.2, momentum=0.5)
+        runner.step(900)
+        assert runner.wait_idle(30)
+        run.record_event("resume", {})
+    finally:
+        assert runner.stop(5)
+    run.finish()
+    with open_session(p) as s:
+        kinds = [e["kind"] for e in s.events()]
+        assert kinds == ["pause", "hparams", "resume"] and s.last_step == 1600
+    res = verify(p)
+    assert res.ok, res.message

@@ -32,7 +32,7 @@ def cmd_check(args) -> int:
         print_json({"passed": not failed, "checks": [c.to_dict() for c in checks]})
     else:
         for c in checks:
-            mark = "ok  " if c.passed else ("info" if c.informational else "FAIL")
+            mark = "info" if c.informational else ("ok  " if c.passed else "FAIL")
             print(f"[{mark}] {c.name:14s} {c.message}")
         print("all checks passed" if not failed else
               f"{len(failed)} check(s) failed: " + ", ".join(c.name for c in failed))

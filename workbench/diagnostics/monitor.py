@@ -201,10 +201,10 @@ class Monitor:
         tl = self.train_losses[-6:]
         if len(tl) < 6:
             return None, None, self.step
-        d = np.diff(tl)
-        s = np.sign(d)
-        alt = float(np.mean(s[1:] != s[:-1]))
-        amp = float(np.median(np.abs(d)) / max(np.median(tl), 1e-300))
+        # six numbers: plain Python is several times cheaper than numpy calls here
+        d = [b - a for a, b in zip(tl, tl[1:])]
+        alt = sum((x > 0) != (y > 0) for x, y in zip(d, d[1:])) / (len(d) - 1)
+        amp = sorted(abs(x) for x in d)[len(d) // 2] / max(sorted(tl)[3], 1e-300)
         return alt, amp, self.step
 
     # --- listener interface -------------------------------------------------------------
@@ -222,6 +222,8 @@ class Monitor:
         self._run_hook("eval", row)
 
     def on_event(self, run, event) -> None:
+        if event.kind == "weight":
+            self.state["sym_check"] = True      # a hand edit may break (or make) symmetry
         if event.kind in ("hparams", "rewind"):
             # a new regime: growth counters, best losses and update-ratio evidence
             # start afresh (the next chunk and evaluation measure them again)

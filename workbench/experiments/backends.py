@@ -50,10 +50,12 @@ def default_workers() -> int:
 
 
 def pool_context():
-    """``fork`` where it is safe (Linux, this process runs no other thread): the
-    workers start at once with the compiled kernels inherited; otherwise ``spawn``
+    """``fork`` where it is safe (Linux, no other Python thread, no Qt application):
+    the workers start at once with the compiled kernels inherited; otherwise ``spawn``
     (a program with threads, like the window, must not fork)."""
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
+    qt = sys.modules.get("PySide6.QtCore")
+    gui = qt is not None and qt.QCoreApplication.instance() is not None  # native threads
+    if sys.platform.startswith("linux") and threading.active_count() == 1 and not gui:
         return mp.get_context("fork")
     return mp.get_context("spawn")
 

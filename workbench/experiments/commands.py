@@ -8,14 +8,15 @@ says how to resume (exit code 130).
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
 from ..cli import CliError, Progress, load_config_arg, print_json
 from ..config import ConfigError
-from .backends import SweepError
+from .backends import SweepError, connect_dask
 from .grid import parse_axis
-from .sweep import SweepSpec, default_out, run_sweep, spec_from_dir
+from .sweep import SweepSpec, default_out, finished_names, run_sweep, spec_from_dir
 
 
 def _nonneg(name: str, v: int | None, lo: int = 0) -> None:
@@ -23,12 +24,11 @@ def _nonneg(name: str, v: int | None, lo: int = 0) -> None:
         raise CliError(f"{name} {v} is not allowed: an integer >= {lo}")
 
 
-def _progress_cb(total_label: str, enabled: bool):
-    state = {"p": None}
+def _progress_cb(label: str, enabled: bool, total: int):
+    """A progress line started now (so its ETA counts from the start of the sweep)."""
+    state = {"p": Progress(total, label, enabled=enabled)}
 
     def cb(done, total, r):
-        if state["p"] is None:
-            state["p"] = Progress(total, total_label, enabled=enabled)
         state["p"].update(done, f"{r.name} {r.status}", force=done == total)
     return cb, state
 
@@ -65,6 +65,11 @@ def _spec_from_args(args) -> SweepSpec:
 
 
 def cmd_sweep(args) -> int:
+    with contextlib.ExitStack() as stack:
+        return _sweep(args, stack)
+
+
+def _sweep(args, stack) -> int:
     _nonneg("--steps", args.steps)
     _nonneg("--seeds", args.seeds, 1)
     _nonneg("--workers", args.workers)
@@ -88,14 +93,18 @@ def cmd_sweep(args) -> int:
                 raise CliError(f"{spec.out} holds a sweep already; resume it with "
                                f"--resume {spec.out} or choose another --out")
         spec.workers = args.workers
-        spec.dask = args.dask
         spec.sessions = not args.no_sessions
         n = len(spec.runs())
+        if args.dask:  # connect first: a wrong address is one line and nothing written
+            client, _ = connect_dask(args.dask)
+            stack.callback(client.close)
+            spec.dask = client
         if not args.json:
             where = f"Dask at {args.dask}" if args.dask else (
                 f"{args.workers} workers" if args.workers is not None else "all cores")
             sys.stderr.write(f"sweep: {n} runs on {where} -> {spec.out}\n")
-        cb, state = _progress_cb("sweep", not args.json or args.progress)
+        todo = n - (len(finished_names(spec.out)) if args.resume else 0)
+        cb, state = _progress_cb("sweep", not args.json or args.progress, todo)
         result = run_sweep(spec, progress=cb, resume=bool(args.resume))
     except (ConfigError, SweepError) as e:
         raise CliError(str(e)) from None

@@ -79,7 +79,8 @@ def cmd_lrtest(args) -> int:
             r = g[0]
             if r is None:
                 continue
-            print(f"lr {lr:<8g} {r.status:<9} train loss {r.train_loss if r.train_loss is not None else float('nan'):.4g}"
+            loss = r.train_loss if r.train_loss is not None else float("nan")
+            print(f"lr {lr:<8g} {'diverged' if d else r.status:<9} train loss {loss:.4g}"
                   f"  findings: {' '.join(r.findings) or '-'}")
         print(res.verdict)
     return 130 if res.sweep.cancelled else 0

@@ -28,7 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..config import ConfigError, load_config
-from .backends import SweepError, execute
+from .backends import SweepError, connect_dask, execute
 from .grid import Axis, RunSpec, columns, expand
 
 FORMAT_VERSION = 1
@@ -335,6 +335,16 @@ def run_sweep(spec: SweepSpec, progress: Callable | None = None, cancel=None,
     t0 = time.perf_counter()
     specs = spec.runs()
     cols = spec.columns()
+    # reach the cluster before anything is written: a wrong address leaves no directory
+    client, owned = connect_dask(spec.dask) if spec.dask is not None else (None, False)
+    try:
+        return _run_sweep(spec, specs, cols, client, progress, cancel, resume, t0)
+    finally:
+        if owned:
+            client.close()
+
+
+def _run_sweep(spec, specs, cols, client, progress, cancel, resume, t0) -> SweepResult:
     out = Path(spec.out) if spec.out is not None else None
     results: list[RunResult | None] = [None] * len(specs)
     if out is not None:
@@ -399,11 +409,24 @@ def run_sweep(spec: SweepSpec, progress: Callable | None = None, cancel=None,
 
     finished = False
     try:
-        finished = execute(todo, on_result, _as_cancel(cancel), spec.workers, spec.dask)
+        finished = execute(todo, on_result, _as_cancel(cancel), spec.workers, client)
     except KeyboardInterrupt:
         finished = False
     return SweepResult(spec, cols, results, cancelled=not finished, out=out,
                        wall_s=time.perf_counter() - t0)
+
+
+def finished_names(out: str | Path) -> set[str]:
+    """Names of the runs a sweep directory holds as finished (not failed to start)."""
+    runs = Path(out) / "runs"
+    done = set()
+    for p in runs.glob("*.json") if runs.is_dir() else []:
+        try:
+            if json.loads(p.read_text()).get("status") != "error":
+                done.add(p.stem)
+        except (OSError, json.JSONDecodeError):
+            continue
+    return done
 
 
 def resume_sweep(out: str | Path, progress: Callable | None = None, cancel=None,

@@ -145,14 +145,22 @@ TASK_KINDS: dict[str, Callable[[Any, dict], dict]] = {
 }
 
 
-def _curves(run) -> dict[str, np.ndarray]:
+def _curves(run, final: dict) -> dict[str, np.ndarray]:
+    """Per-step and per-evaluation curves; the evaluation curves end with the final
+    summary (``final``) when the last evaluation was before the last step."""
     s = run.history.steps()
     e = run.history.evals()
     out = {"step": np.asarray(s["step"]), "loss": np.array(s["loss"]),
            "lr": np.array(s["lr"])}
-    for k, v in e.items():
-        if k in ("step", "train_loss", "test_loss", "train_acc", "test_acc"):
-            out["eval_" + k] = np.array(v, dtype=np.float64)
+    last = {"step": run.step, "train_loss": final["train_loss"],
+            "test_loss": final["test_loss"], "train_acc": final["train_accuracy"],
+            "test_acc": final["test_accuracy"]}
+    add = len(e["step"]) == 0 or int(e["step"][-1]) != run.step
+    for k in ("step", "train_loss", "test_loss", "train_acc", "test_acc"):
+        v = np.array(e[k], dtype=np.float64)
+        if add:
+            v = np.append(v, np.nan if last[k] is None else float(last[k]))
+        out["eval_" + k] = v
     return out
 
 
@@ -209,7 +217,7 @@ def execute_task(task: dict) -> dict:
         res["findings"] = codes
         res["finding_details"] = details
         res["theta"] = run.network.theta.copy()
-        res["curves"] = _curves(run)
+        res["curves"] = _curves(run, s)
         res["status"] = ("diverged" if run.nonfinite is not None or "diverging" in codes
                          else "ok")
         if run.nonfinite is not None:

@@ -1,6 +1,6 @@
 """Record a run to a session file while it trains.
 
-The training thread only copies references into a bounded queue (and, every
+The training thread only appends references to a bounded deque (and, every
 :data:`SNAPSHOT_STEPS` steps or :data:`SNAPSHOT_SECONDS` seconds and at every
 parameter-changing event, a copy of ``run.get_state()``); a writer thread encodes the
 records, merges consecutive chunks and commits a transaction at least every
@@ -86,10 +86,13 @@ class Recorder:
     Attributes
     ----------
     error : str or None
-        Why recording stopped (disk full, read-only, ...); records after it are dropped,
-        everything committed before stays. The window shows it and pauses training.
+        Why recording stopped (disk full, read-only, ...), one line; records after it are
+        dropped, everything committed before stays. :meth:`add_error_listener` tells the
+        window at once, so it can show the message and pause training.
     blocked_seconds : float
         Time the training thread waited on a full queue (the writer fell behind).
+    writer_cpu_seconds : float
+        CPU time of the writer thread (encoding and writing).
     """
 
     def __init__(self, path, run, *, origin: str = "scratch", parent: str | None = None,
@@ -317,6 +320,7 @@ class Recorder:
         conn.execute("BEGIN")
         try:
             pending: list = []   # consecutive chunks merged into one row
+            evals: list = []
 
             def flush_chunks():
                 if not pending:
@@ -352,8 +356,7 @@ class Recorder:
                                  (step, n_applied, reason, t, directory, blob))
                 elif kind == "eval":
                     _, row, t = item
-                    conn.execute("INSERT INTO evaluations (step, time, row) VALUES (?, ?, ?)",
-                                 (int(row["step"]), t, json.dumps(_plain(row))))
+                    evals.append((int(row["step"]), t, json.dumps(_plain(row))))
                 elif kind == "event":
                     _, step, t, ev_kind, payload = item
                     conn.execute("INSERT INTO events (step, time, kind, payload) "
@@ -367,6 +370,13 @@ class Recorder:
                     conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                      [(k, json.dumps(v)) for k, v in item[1].items()])
             flush_chunks()
+            # one statement for all rows: each statement hands the GIL to the training
+            # thread and back, which costs it most on a busy machine
+            for i in range(0, len(evals), 300):
+                part = evals[i:i + 300]
+                conn.execute("INSERT INTO evaluations (step, time, row) VALUES "
+                             + ", ".join(["(?, ?, ?)"] * len(part)),
+                             [v for r in part for v in r])
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

@@ -118,22 +118,16 @@ def cmd_replay(args) -> int:
     path = Path(args.session)
     if not path.exists():
         raise CliError(f"session file not found: {path}")
+    from ..session import SessionError, open_session
     try:
-        from ..session import open_session  # type: ignore[attr-defined]
-    except ImportError:
-        raise CliError("replay is not available yet: workbench.session has no reader "
-                       "(open_session)") from None
-    try:
-        session = open_session(path)
-    except Exception as e:  # noqa: BLE001 - the reader names what is wrong
-        raise CliError(f"cannot open {path}: {e}") from None
+        open_session(path).close()       # refuse a bad file with one line, before Qt
+    except SessionError as e:
+        raise CliError(str(e)) from None
     from .app import ensure_app
     from .main_window import MainWindow
     app = ensure_app()
-    cfg = getattr(session, "config", None)
-    win = MainWindow(cfg)
-    win.statusBar().showMessage(f"session {path.name}: replay in the window is not "
-                                "wired yet; showing its configuration", 0)
-    win.setWindowTitle(f"{win.windowTitle()} \u2014 {path.name}")
+    win = MainWindow()
+    if not win.open_replay(path):
+        return 2
     win.show()
     return int(app.exec())

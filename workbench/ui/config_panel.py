@@ -87,6 +87,23 @@ SECTIONS: tuple[tuple[str, tuple[Field, ...]], ...] = (
 )
 FIELDS = {f.key: f for _, fs in SECTIONS for f in fs}
 
+#: When a field means something: a predicate of the form's (partial) values. Fields that
+#: do not apply are greyed out, not hidden, so the form does not jump.
+APPLIES = {
+    "data.n_samples": lambda v: v["data.name"] not in ("digits", "csv"),
+    "data.noise": lambda v: v["data.name"] not in ("digits", "csv"),
+    "data.path": lambda v: v["data.name"] == "csv",
+    "optimizer.momentum": lambda v: v["optimizer.name"] == "sgd",
+    "optimizer.nesterov": lambda v: v["optimizer.name"] == "sgd",
+    "optimizer.decay": lambda v: v["optimizer.name"] == "sgd",
+    "optimizer.beta1": lambda v: v["optimizer.name"] == "adam",
+    "optimizer.beta2": lambda v: v["optimizer.name"] == "adam",
+    "optimizer.rho": lambda v: v["optimizer.name"] == "rmsprop",
+    "optimizer.epsilon": lambda v: v["optimizer.name"] in ("adam", "rmsprop", "adagrad"),
+    "optimizer.lr": lambda v: v["optimizer.name"] not in C.EXACT_SOLVERS,
+    "training.batch_size": lambda v: v["optimizer.name"] not in C.EXACT_SOLVERS,
+}
+
 
 def task_of(name: str) -> str:
     if name == "digits":
@@ -502,7 +519,13 @@ class ConfigPanel(QtWidgets.QWidget):
         self._show_errors(errors)
         return cfg
 
+    def _update_enabled(self) -> None:
+        values = {k: self.editors[k].currentText() for k in ("data.name", "optimizer.name")}
+        for key, applies in APPLIES.items():
+            self.editors[key].setEnabled(applies(values))
+
     def _show_errors(self, errors: dict[str, str]) -> None:
+        self._update_enabled()
         self.errors = {k.rstrip("#"): v for k, v in errors.items()}
         for key, lab in self.error_labels.items():
             msg = self.errors.get(key)

@@ -95,6 +95,8 @@ class Controller(QtCore.QObject):
         self._state = State(RunConfig(config) if not isinstance(config, RunConfig) else config)
         self.run: Run | None = None
         self.runner: Runner | None = None
+        self.replay = None          # a SessionReader while a recorded session is shown
+        self._replay_views: dict = {}
         self.ctx: RunContext | None = None
         self.latest: Snapshot | None = None
         self._timer = QtCore.QTimer(self)
@@ -137,9 +139,10 @@ class Controller(QtCore.QObject):
         False when the user declined or the new state cannot be built (nothing changes).
         """
         old = self._state
-        if new.config == old.config and new.points is old.points:
+        if new.config == old.config and new.points is old.points and self.replay is None:
             return True
-        live = live_changes(old.config, new.config) if new.points is old.points else None
+        live = live_changes(old.config, new.config) \
+            if new.points is old.points and self.replay is None else None
         if live is None and self.playing and not self.confirm_reset(
                 f"{text} rebuilds the network and restarts training. Reset the run?"):
             self.state_changed.emit()   # widgets go back to the current values
@@ -166,7 +169,8 @@ class Controller(QtCore.QObject):
         """Make ``new`` the current state: live changes go to the run at its next step
         boundary (recorded as an event); anything else rebuilds the run."""
         old = self._state
-        live = live_changes(old.config, new.config) if new.points is old.points else None
+        live = live_changes(old.config, new.config) \
+            if new.points is old.points and self.replay is None else None
         self._state = new
         if live is not None and self.run is not None:
             if live:
@@ -204,6 +208,9 @@ class Controller(QtCore.QObject):
             self.build_failed.emit(str(e))
             return False
         self._stop_runner()
+        if self.replay is not None:     # a new run ends the replay
+            self.replay = None
+            self.blocked_reason = None
         self.run = run
         self.ctx = RunContext(run.config, run.dataset, run.network.copy())
         self.runner = Runner(run, publish_hz=30.0, findings=run.findings)
@@ -274,6 +281,50 @@ class Controller(QtCore.QObject):
         """Change live hyperparameters (lr, momentum, ...) as one undoable step."""
         patch = {_CFG_PATH[k]: v for k, v in changes.items()}
         return self.change_config(patch, text)
+
+    # --- replay ---------------------------------------------------------------------------------
+    def load_replay(self, reader) -> None:
+        """Show a recorded session instead of training (``reader``: an open
+        :class:`workbench.session.SessionReader`). The panels get the recorded snapshots
+        of :meth:`show_replay_step`; training commands are refused."""
+        self._stop_runner()
+        self.runner = None
+        self.replay = reader
+        self._state = State(reader.config)
+        self.run = reader.new_run(diagnostics=False)
+        self.ctx = RunContext(self.run.config, self.run.dataset, self.run.network.copy(),
+                              replay=True)
+        self._replay_views = {}
+        for panel in self.panels:
+            self._replay_views.update(panel.worker_views(self.ctx))
+            self._call_panel(panel, "set_context", self.ctx)
+        self.blocked_reason = (f"this is the replay of {reader.path.name}; "
+                               "File > New run trains a new one")
+        self._panel_seq.clear()
+        self.run_changed.emit(self.ctx)
+        self.state_changed.emit()
+        self.show_replay_step(reader.first_step)
+
+    def show_replay_step(self, step: int):
+        """Feed every panel the recorded state at ``step`` (views computed here, on the GUI
+        thread, from the recomputed state); returns the snapshot."""
+        import dataclasses
+        reader = self.replay
+        snap = reader.snapshot_at(step)
+        self.run.set_state(reader.state_at(snap.step))
+        views = {}
+        for name, (fn, _hz) in self._replay_views.items():
+            try:
+                views[name] = fn(self.run)
+            except Exception as e:  # noqa: BLE001 - a broken view must not stop replay
+                views[name] = e
+        snap = dataclasses.replace(snap, views=views)
+        self.latest = snap
+        for panel in self.panels:
+            self._panel_seq[id(panel)] = snap.seq
+            self._call_panel(panel, "update_snapshot", snap)
+        self.snapshot_changed.emit(snap)
+        return snap
 
     # --- the panel feed (GUI thread) -----------------------------------------------------------
     def _on_tick(self) -> None:

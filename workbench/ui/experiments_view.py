@@ -125,7 +125,8 @@ class CompareView(QtWidgets.QWidget):
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "loss")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = self.plot.addLegend(offset=(-5, 5))
+        # bottom left: loss curves start high on the left and end low on the right
+        self.legend = self.plot.addLegend(offset=(10, -10))
         split.addWidget(self.plot_widget)
         self.table = QtWidgets.QTableView()
         self.model = QtGui.QStandardItemModel(self)
@@ -185,6 +186,7 @@ class CompareView(QtWidgets.QWidget):
                 items.append(it)
             items[0].setData(r.session or "", SESSION_ROLE)
             self.model.appendRow(items)
+        self.table.sortByColumn(0, QtCore.Qt.SortOrder.AscendingOrder)
         self.table.resizeColumnsToContents()
 
     def _row_name(self, index) -> tuple[str, str]:
@@ -415,3 +417,188 @@ class CapacityView(QtWidgets.QWidget):
 
     def export_item(self):
         return self.plot
+
+
+class SweepDialog(QtWidgets.QDialog):
+    """Run > Sweep: a small grid editor (keys, values, seeds, steps, where to run), the
+    progress of the sweep, and its results in a :class:`CompareView`.
+
+    ``sweep_finished(result)`` is emitted with the :class:`SweepResult`; a row
+    double-clicked in the compare view is forwarded as ``run_activated(session_path)``.
+    Closing the dialog cancels a running sweep and waits for its thread.
+    """
+    sweep_finished = QtCore.Signal(object)
+    run_activated = QtCore.Signal(str)
+
+    def __init__(self, config, out_dir=None, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        from ..config import all_keys, load_config
+        from ..experiments import default_workers
+        from ..experiments.grid import VIRTUAL_KEYS
+        self.setWindowTitle("Sweep")
+        self.config = load_config(config)
+        self.out_dir = out_dir
+        self.task: ExperimentTask | None = None
+        self.result = None
+        lay = QtWidgets.QVBoxLayout(self)
+        self.grid = QtWidgets.QTableWidget(0, 2)
+        self.grid.setHorizontalHeaderLabels(["key", "values (comma-separated)"])
+        self.grid.horizontalHeader().setStretchLastSection(True)
+        self.grid.setColumnWidth(0, 240)
+        self._keys = all_keys() + list(VIRTUAL_KEYS)
+        lay.addWidget(self.grid)
+        rows = QtWidgets.QHBoxLayout()
+        add = QtWidgets.QPushButton("Add key")
+        add.clicked.connect(lambda: self.add_axis("optimizer.lr", "1, 0.1, 0.01"))
+        rem = QtWidgets.QPushButton("Remove key")
+        rem.clicked.connect(self._on_remove_clicked)
+        rows.addWidget(add)
+        rows.addWidget(rem)
+        rows.addStretch(1)
+        lay.addLayout(rows)
+        form = QtWidgets.QFormLayout()
+        self.seeds = QtWidgets.QSpinBox()
+        self.seeds.setRange(1, 100)
+        form.addRow("seeds per grid point", self.seeds)
+        self.steps = QtWidgets.QSpinBox()
+        self.steps.setRange(0, 10_000_000)
+        self.steps.setSpecialValueText("the configured epochs")
+        form.addRow("steps per run", self.steps)
+        self.where = QtWidgets.QComboBox()
+        self.where.addItems(["this computer", "a Dask cluster"])
+        form.addRow("run on", self.where)
+        self.workers = QtWidgets.QSpinBox()
+        self.workers.setRange(0, 256)
+        self.workers.setValue(default_workers())
+        form.addRow("worker processes", self.workers)
+        self.address = QtWidgets.QLineEdit()
+        self.address.setPlaceholderText("tcp://host:8786")
+        form.addRow("Dask scheduler", self.address)
+        lay.addLayout(form)
+        self.where.currentIndexChanged.connect(self._on_where_changed)
+        self._on_where_changed(0)
+        bar = QtWidgets.QHBoxLayout()
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setFormat("%v / %m runs")
+        bar.addWidget(self.progress, 1)
+        self.run_button = QtWidgets.QPushButton("Run sweep")
+        self.run_button.clicked.connect(self.start)
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        bar.addWidget(self.run_button)
+        bar.addWidget(self.cancel_button)
+        lay.addLayout(bar)
+        self.message = QtWidgets.QLabel("")
+        self.message.setWordWrap(True)
+        lay.addWidget(self.message)
+        self.compare = CompareView()
+        self.compare.run_activated.connect(self.run_activated)
+        lay.addWidget(self.compare, 1)
+        self.add_axis("optimizer.lr", "1, 0.1, 0.01")
+
+    def add_axis(self, key: str, values: str) -> None:
+        r = self.grid.rowCount()
+        self.grid.insertRow(r)
+        box = QtWidgets.QComboBox()
+        box.setEditable(True)
+        box.addItems(self._keys)
+        box.setCurrentText(key)
+        self.grid.setCellWidget(r, 0, box)
+        self.grid.setItem(r, 1, QtWidgets.QTableWidgetItem(values))
+
+    def _on_remove_clicked(self) -> None:
+        r = self.grid.currentRow()
+        self.grid.removeRow(r if r >= 0 else self.grid.rowCount() - 1)
+
+    def _on_where_changed(self, i: int) -> None:
+        self.workers.setEnabled(i == 0)
+        self.address.setEnabled(i == 1)
+
+    def spec(self):
+        """The SweepSpec the editor describes (ConfigError for a bad key or value)."""
+        from ..experiments import SweepSpec, parse_axis
+        axes = []
+        for r in range(self.grid.rowCount()):
+            key = self.grid.cellWidget(r, 0).currentText().strip()
+            item = self.grid.item(r, 1)
+            axes.append(parse_axis(f"{key}={item.text() if item else ''}"))
+        dask = self.address.text().strip() if self.where.currentIndex() == 1 else None
+        if self.where.currentIndex() == 1 and not dask:
+            from ..config import ConfigError
+            raise ConfigError("enter the Dask scheduler's address, e.g. tcp://host:8786")
+        return SweepSpec(self.config, axes, seeds=self.seeds.value(),
+                         steps=self.steps.value() or None,
+                         workers=self.workers.value(), dask=dask, out=self._out())
+
+    def _out(self):
+        if self.out_dir is None:
+            return None
+        from ..experiments.sweep import default_out
+        import os
+        from pathlib import Path
+        here = os.getcwd()
+        try:
+            os.chdir(self.out_dir)
+            return Path(default_out())
+        finally:
+            os.chdir(here)
+
+    def start(self) -> bool:
+        """Start the sweep on a background thread; False (with a message) on bad input."""
+        from ..config import ConfigError
+        from ..experiments import SweepError, run_sweep
+        try:
+            spec = self.spec()
+            total = len(spec.runs())
+        except (ConfigError, SweepError) as e:
+            self.message.setText(f"cannot start: {e}")
+            return False
+        self.progress.setRange(0, total)
+        self.progress.setValue(0)
+        self.message.setText(f"running {total} runs ...")
+        self.task = ExperimentTask(run_sweep, self, spec=spec)
+        self.task.progressed.connect(self._on_progressed)
+        self.task.finished.connect(self._on_finished)
+        self.task.failed.connect(self._on_failed)
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.task.start()
+        return True
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.message.setText("cancelling: the runs that finished are kept ...")
+
+    def _on_progressed(self, done: int, total: int, text: str) -> None:
+        self.progress.setValue(done)
+
+    def _on_finished(self, result) -> None:
+        self.result = result
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        n = len(result.done)
+        text = f"{n} of {len(result.runs)} runs finished"
+        if result.failed:
+            text += f", {len(result.failed)} failed"
+        if result.cancelled and result.out is not None:
+            text += f"; cancelled: resume with {result.resume_hint()}"
+        if result.out is not None:
+            text += f"; results in {result.out}"
+        self.message.setText(text)
+        self.compare.set_result(result)
+        self.task.wait(5)
+        self.sweep_finished.emit(result)
+
+    def _on_failed(self, message: str) -> None:
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.message.setText(f"the sweep could not run: {message}")
+        self.task.wait(5)
+
+    def done(self, r: int) -> None:  # closing: stop the sweep and join its thread
+        if self.task is not None:
+            self.task.cancel()
+            self.task.wait(30)
+        super().done(r)

@@ -38,7 +38,7 @@ AREAS = {"left": A.LeftDockWidgetArea, "right": A.RightDockWidgetArea,
 
 STATUS_TEXT = {COMPILING: "compiling kernels (first launch only)\u2026", RUNNING: "training",
                PAUSED: "paused", FINISHED: "finished", NONFINITE: "diverged (NaN)",
-               STOPPED: "stopped", ERROR: "error", "idle": "ready"}
+               STOPPED: "stopped", ERROR: "error", "idle": "ready", "replay": "replay"}
 
 SHORTCUTS = (("Space", "start / pause"), ("S", "one step (mini-batch)"), ("E", "one epoch"),
              ("R", "reset the run"), ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo"),
@@ -84,6 +84,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controller = Controller(self.bus, cfg, self.panels, parent=self)
         self.controller.confirm_reset = lambda text: self.ask("Reset the run?", text)
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
+        self.replay_bar = None
         self.current_panel: Panel | None = None
         self._closing = False
 
@@ -148,7 +149,8 @@ class MainWindow(QtWidgets.QMainWindow):
                              (QtCore.Qt.Corner.TopRightCorner, A.RightDockWidgetArea),
                              (QtCore.Qt.Corner.BottomRightCorner, A.RightDockWidgetArea)):
             self.setCorner(corner, area)
-        self._dock(self.config_panel, "config", "Configuration")
+        # the form is unreadable narrower than this (labels and values get cut)
+        self._dock(self.config_panel, "config", "Configuration").setMinimumWidth(290)
         for panel in self.panels:
             self._dock(panel, panel.object_name, panel.title)
         self._place_docks()
@@ -190,9 +192,12 @@ class MainWindow(QtWidgets.QMainWindow):
         middle = [f[k] for k in ("central", "below_central") if k in f]
         rest = W - side * (1 + len(right))
         widths = [int(rest * 0.55), rest - int(rest * 0.55)] if len(middle) == 2 else [rest]
-        docks = [self.docks["config"]] + middle[:len(widths)] + right
-        sizes = [side] + widths[:len(middle)] + [side] * len(right)
-        self.resizeDocks(docks, sizes, H)
+        # one area at a time: Qt scales sizes given for several areas in one call
+        self.resizeDocks([self.docks["config"]], [side], H)
+        if right:
+            self.resizeDocks(right, [side], H)
+        if len(middle) == 2:
+            self.resizeDocks(middle, widths, H)
         if middle and "bottom" in f:
             top = int(0.6 * (max(600, self.height()) - 110))
             self.resizeDocks([middle[0], f["bottom"]], [top, self.height() - 110 - top], V)
@@ -228,6 +233,8 @@ class MainWindow(QtWidgets.QMainWindow):
                                  "a new run with the default configuration"))
         f.addAction(self._action("&Open config\u2026", self.open_config_dialog, "Ctrl+O"))
         f.addAction(self._action("&Save config\u2026", self.save_config_dialog, "Ctrl+S"))
+        f.addAction(self._action("Open &recorded session\u2026", self.open_replay_dialog,
+                                 None, "replay a .wbsession file in the panels"))
         f.addSeparator()
         f.addAction(self._action("&Export plot (PNG/SVG)\u2026", self.export_plot_dialog,
                                  "Ctrl+E", "the plot you last clicked"))
@@ -317,6 +324,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.config_panel.set_config(self.controller.config)
 
     def _on_run_changed(self, ctx) -> None:
+        if self.controller.replay is None and self.replay_bar is not None:
+            self.replay_bar.stop()
+            self.replay_bar.hide()
         self.config_panel.show_external_error(None)
         n = ctx.dataset.X_train.shape[0]
         self.setWindowTitle(f"{app_mod.APP_NAME} \u2014 {ctx.dataset.name}, "
@@ -327,6 +337,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(msg, 10000)
 
     def _on_validity_changed(self, error: str | None) -> None:
+        if self.controller.replay is not None:
+            return        # a replay cannot train whatever the form says
         self.controller.blocked_reason = error
         for a in (self.act_start, self.act_step, self.act_epoch, self.act_toggle):
             a.setEnabled(error is None)
@@ -470,6 +482,35 @@ class MainWindow(QtWidgets.QMainWindow):
         if path:
             self.export_csv(path, panel)
 
+    # --- replay -----------------------------------------------------------------------------------
+    def open_replay(self, path: str | Path) -> bool:
+        """Show a recorded session: the panels follow a timeline instead of a run."""
+        from ..session import SessionError, open_session
+        from .replay_bar import ReplayBar
+        try:
+            reader = open_session(path)
+            self.controller.load_replay(reader)
+        except SessionError as e:
+            self.inform("Cannot open the session", str(e))
+            return False
+        if self.replay_bar is None:
+            self.replay_bar = ReplayBar(self.controller, self)
+            self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.replay_bar)
+        self.replay_bar.set_reader(reader)
+        self.replay_bar.show()
+        self.config_panel.set_lesson(f"<b>Replay of {Path(path).name}</b><br>Drag the "
+                                     "timeline or press play; File > New run trains anew.")
+        self.setWindowTitle(f"{app_mod.APP_NAME} \u2014 replay {Path(path).name}")
+        for a in (self.act_start, self.act_step, self.act_epoch, self.act_toggle):
+            a.setEnabled(False)
+        return True
+
+    def open_replay_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open a recorded session", "", "Sessions (*.wbsession);;All (*)")
+        if path:
+            self.open_replay(path)
+
     # --- examples, view, help ---------------------------------------------------------------------
     def open_example(self, name: str) -> bool:
         ex = BY_NAME[name]
@@ -568,6 +609,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if app is not None:
             app.removeEventFilter(self)
         self.statusBar().clearMessage()      # stops the status bar's message timer
+        if self.replay_bar is not None:
+            self.replay_bar.stop()
         try:
             self.save_layout()
         except Exception:  # noqa: BLE001 - settings trouble must not block closing
