@@ -17,7 +17,7 @@ def test_every_lesson_is_a_valid_run_with_text_and_a_json_file():
         cfg = RunConfig(ex.config)
         assert 2 <= ex.text.count(". ") + 1 <= 4, ex.name    # two or three sentences
         path = EXAMPLES_DIR / f"{ex.name}.json"
-        assert path.read_text() == example_json(ex), f"run python -m workbench.ui.examples"
+        assert path.read_text() == example_json(ex), "run python -m workbench.ui.examples"
         assert RunConfig.load(path) == cfg
 
 
@@ -61,11 +61,11 @@ def test_screenshot_command_renders_the_window(qapp, tmp_path, capsys):
                                          "loss": "perceptron"}}))
     out = tmp_path / "shot.png"
     assert main(["screenshot", str(cfg), "--steps", "20", "--out", str(out),
-                 "--size", "1000x700"]) == 0
+                 "--size", "1200x750"]) == 0
     img = QtGui.QImage(str(out))
-    assert (img.width(), img.height()) == (1000, 700)
+    assert (img.width(), img.height()) == (1200, 750)
     # not a blank image: many distinct colours
-    colours = {img.pixel(x, y) for x in range(0, 1000, 7) for y in range(0, 700, 7)}
+    colours = {img.pixel(x, y) for x in range(0, 1200, 7) for y in range(0, 750, 7)}
     assert len(colours) > 50
 
 

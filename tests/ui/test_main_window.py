@@ -155,7 +155,6 @@ def test_pause_single_step_and_reset(make_window, qtbot, waits):
     old = c.run
     win.act_reset.trigger()
     assert c.run is not old and c.run.step == 0
-    assert not old.listeners or True
     waits.paused(win)
     c.refresh()
     assert len(panel(win, "loss").curve_data("train_step")[0]) == 0
@@ -182,8 +181,9 @@ def test_invalid_field_blocks_start_and_shows_why(make_window, qtbot, waits):
     cp.set_field_text("optimizer.lr", "0.1")
     assert not lab.isVisible() and c.blocked_reason is None
     assert win.act_start.isEnabled()
-    assert c.config["optimizer.lr"] == 0.1 and c.run.hp["lr"] == 0.1 or \
-        c.run._pending  # noqa: SLF001 - queued until the next boundary
+    assert c.config["optimizer.lr"] == 0.1
+    qtbot.waitUntil(lambda: c.run.hp["lr"] == 0.1, timeout=5000)   # applied while paused
+    assert c.run.step == 0 and c.run.events[-1].payload == {"lr": 0.1}
     assert c.start()
     waits.steps(win, 5)
 
@@ -445,4 +445,5 @@ def test_replay_of_a_recorded_session(make_window, qtbot, waits, tmp_path):
     assert c.replay is None and c.runner is not None and not win.replay_bar.isVisible()
     assert not win.replay_bar._timer.isActive()  # noqa: SLF001
     waits.paused(win)
+    assert win.act_step.isEnabled() and win.act_toggle.isEnabled()
     assert c.start()

@@ -73,6 +73,10 @@ def render_screenshot(cfg, steps: int, out: str | Path, size=(1440, 900),
         win.resize(*size)
         win.show()
         app.processEvents()
+        if (win.width(), win.height()) != tuple(size):
+            small = win.minimumSizeHint()
+            raise CliError(f"--size {size[0]}x{size[1]} is smaller than this window can be "
+                           f"({small.width()}x{small.height()} at least)")
         c = win.controller
         if steps:
             c.step(steps)

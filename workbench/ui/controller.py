@@ -83,9 +83,16 @@ class Controller(QtCore.QObject):
         #: when shown. The benchmark turns this off to measure every panel.
         self.skip_hidden = True
         self.panel_cost_ms: dict[str, float] = {}     # exponential mean per panel
+        #: Length of one kernel call on the worker: commands wait at most this long, and
+        #: longer calls lose less time to the GIL hand-over with the GUI thread.
+        self.chunk_seconds = 0.03
         #: Panel updates per timer tick stop once this many ms are spent (None: no
         #: limit); the panels left over go first on the next tick.
         self.frame_budget_ms: float | None = 12.0
+        #: At most this many panels are updated per tick (each updated panel also
+        #: repaints, which the budget above cannot see); the default layout shows about
+        #: five, so they all refresh at the timer's rate.
+        self.max_panels_per_tick = 5
         self._panel_time: dict[int, float] = {}
         #: When a dict, every update's cost (ms) is appended per panel (benchmarks).
         self.cost_log: dict[str, list[float]] | None = None
@@ -213,7 +220,8 @@ class Controller(QtCore.QObject):
             self.blocked_reason = None
         self.run = run
         self.ctx = RunContext(run.config, run.dataset, run.network.copy())
-        self.runner = Runner(run, publish_hz=30.0, findings=run.findings)
+        self.runner = Runner(run, publish_hz=30.0, chunk_seconds=self.chunk_seconds,
+                             findings=run.findings)
         for panel in self.panels:
             for name, (fn, hz) in panel.worker_views(self.ctx).items():
                 self.runner.add_view(name, fn, hz)
@@ -348,9 +356,10 @@ class Controller(QtCore.QObject):
                and self._panel_seq.get(id(p)) != snap.seq]
         due.sort(key=lambda p: self._panel_time.get(id(p), 0.0))
         start = time.perf_counter()
-        for panel in due:
-            if self.frame_budget_ms is not None and \
-                    1000.0 * (time.perf_counter() - start) >= self.frame_budget_ms:
+        for i, panel in enumerate(due):
+            if self.frame_budget_ms is not None and (
+                    1000.0 * (time.perf_counter() - start) >= self.frame_budget_ms
+                    or i >= self.max_panels_per_tick):
                 break
             self._panel_seq[id(panel)] = snap.seq
             tic = time.perf_counter()
@@ -362,6 +371,9 @@ class Controller(QtCore.QObject):
                 self.cost_log.setdefault(panel.object_name, []).append(ms)
             prev = self.panel_cost_ms.get(panel.object_name)
             self.panel_cost_ms[panel.object_name] = ms if prev is None else 0.9 * prev + 0.1 * ms
+        if self.cost_log is not None and due:
+            self.cost_log.setdefault("__tick__", []).append(
+                1000.0 * (time.perf_counter() - start))
         if fresh:
             self.latest = snap
             self.snapshot_changed.emit(snap)

@@ -150,7 +150,7 @@ class MainWindow(QtWidgets.QMainWindow):
                              (QtCore.Qt.Corner.BottomRightCorner, A.RightDockWidgetArea)):
             self.setCorner(corner, area)
         # the form is unreadable narrower than this (labels and values get cut)
-        self._dock(self.config_panel, "config", "Configuration").setMinimumWidth(290)
+        self._dock(self.config_panel, "config", "Configuration").setMinimumWidth(260)
         for panel in self.panels:
             self._dock(panel, panel.object_name, panel.title)
         self._place_docks()
@@ -187,7 +187,7 @@ class MainWindow(QtWidgets.QMainWindow):
         V = QtCore.Qt.Orientation.Vertical
         f = self._first_docks
         W = max(800, self.width())
-        side = 300
+        side = 290
         right = [f["right"]] if "right" in f else []
         middle = [f[k] for k in ("central", "below_central") if k in f]
         rest = W - side * (1 + len(right))
@@ -297,10 +297,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self.progress = QtWidgets.QProgressBar()
         self.progress.setObjectName("epochProgress")
         self.progress.setRange(0, 1000)
-        self.progress.setFixedWidth(180)
         self.progress.setFormat("%p% of epochs")
+        # fixed widths: a label that grows with its number would change the status bar's
+        # size hint on every frame and make the whole window re-layout (docks jitter)
+        widest = {self.status_label: STATUS_TEXT[COMPILING], self.step_label: "step 99,999,999",
+                  self.epoch_label: "epoch 99,999/99,999", self.rate_label: "9,999,999 steps/s",
+                  self.lr_label: "lr 9.99e-05", self.nan_label: "NaN at step 99,999,999"}
         for w in (self.status_label, self.step_label, self.epoch_label, self.rate_label,
                   self.lr_label, self.nan_label, self.progress):
+            if w in widest:   # fixed in both directions, or Qt still posts layout requests
+                w.setFixedSize(w.fontMetrics().horizontalAdvance(widest[w]) + 16,
+                               w.fontMetrics().height() + 6)
+            else:
+                w.setFixedSize(w.sizeHint().expandedTo(QtCore.QSize(180, 0)).width(),
+                               w.sizeHint().height())
             sb.addPermanentWidget(w)
 
     def _connect(self) -> None:
@@ -324,9 +334,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.config_panel.set_config(self.controller.config)
 
     def _on_run_changed(self, ctx) -> None:
-        if self.controller.replay is None and self.replay_bar is not None:
+        if self.controller.replay is None and self.replay_bar is not None \
+                and self.replay_bar.isVisible():
             self.replay_bar.stop()
             self.replay_bar.hide()
+            self._on_validity_changed(self.config_panel.error)   # actions back on
         self.config_panel.show_external_error(None)
         n = ctx.dataset.X_train.shape[0]
         self.setWindowTitle(f"{app_mod.APP_NAME} \u2014 {ctx.dataset.name}, "
@@ -359,7 +371,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.status_label.style().polish(self.status_label)
 
     def _on_snapshot_changed(self, snap) -> None:
-        if self.controller.blocked_reason is None:
+        if self.controller.blocked_reason is None or self.controller.replay is not None:
             text = STATUS_TEXT.get(snap.status, snap.status)
             if snap.status == ERROR and snap.message:
                 text = f"error: {snap.message}"
@@ -378,7 +390,8 @@ class MainWindow(QtWidgets.QMainWindow):
         frac = snap.step / snap.total_steps if snap.total_steps else 0.0
         self.progress.setValue(int(1000 * min(1.0, frac)))
         playing = self.controller.playing
-        self.act_start.setEnabled(not playing and self.controller.blocked_reason is None)
+        self.act_start.setEnabled(not playing and self.controller.blocked_reason is None
+                                  and self.controller.replay is None)
         self.act_pause.setEnabled(playing)
 
     # --- file ------------------------------------------------------------------------------------
