@@ -27,6 +27,9 @@ def ensure_app(argv: list[str] | None = None, offscreen: bool = False) -> QtWidg
         app.setOrganizationName(ORG_NAME)
     import pyqtgraph as pg
     pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
+    # The training thread needs the GIL only briefly between kernel calls; with Python's
+    # default 5 ms switch interval it waited up to 5 ms per hand-over behind painting.
+    sys.setswitchinterval(0.0005)
     return app  # type: ignore[return-value]
 
 
