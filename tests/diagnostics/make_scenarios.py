@@ -289,6 +289,27 @@ add("mismatch_moons_softmax_bce", c(D("moons", 300, 0.1), [(8, "tanh")], output=
     epochs=20, seed=4), ["output_loss_mismatch"], E, "softmax over one unit is always 1")
 
 import glob
+# Issue 4: false alarms found on the lessons after the figures above (the default demo
+# warned oscillating_loss / lr_too_high, seeds 4 and 6 overfitting; the zero-initialised
+# gate perceptrons warned irrelevant_features on 4 points, XOR errored diverging). They
+# join the tune split: the rules were changed on them.
+H4 = []
+def fa4(name, cfg, expect, why):
+    H4.append(("fa4_" + name, {"config": cfg, "expect": sorted(expect), "split": "tune",
+                               "why": why}))
+
+GATE = lambda g: {"data": {"name": g, "n_samples": 4, "noise": 0.0, "test_fraction": 0.0},
+                  "model": {"hidden": [], "output": "step", "loss": "perceptron",
+                            "init": "zeros"},
+                  "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.0},
+                  "training": {"batch_size": 1, "epochs": 30}}
+fa4("healthy_default_spiral", {}, [], "the default demo: noisy mini-batch SGD that learns (test accuracy 0.97)")
+fa4("healthy_default_spiral_seed1", {"seed": 1}, [], "the default demo, seed 1: the loss jumps from 0.26 to 0.56 and falls to 0.10")
+fa4("healthy_default_spiral_seed6", {"seed": 6}, [], "the default demo, seed 6: test loss 0.015 -> 0.029 at 99 % test accuracy")
+fa4("healthy_and_perceptron_zeros", GATE("and_gate"), [], "the AND lesson: zero-initialised perceptron")
+fa4("healthy_nand_perceptron_zeros", GATE("nand_gate"), [], "NAND, zero-initialised perceptron")
+fa4("nls_xor_perceptron_zeros", GATE("xor_gate"), ["not_linearly_separable"], "the XOR lesson: the line cycles, the loss never diverges")
+
 for f in glob.glob(OUT + "/*.json"):
     os.remove(f)
 for name, d in S:
@@ -482,9 +503,30 @@ ho3("irr_regsine_noise", c(D("reg_sine", 300, 0.05, noise_features=3), [(16, "ta
 ho3("mismatch_xor_mse_linear_ce", c(D("xor", 400), [(8, "tanh")], output="linear", loss="cross_entropy", opt=ADAM(0.02), epochs=20, seed=164), ["output_loss_mismatch"], "cross-entropy with a linear output")
 ho3("mismatch_regsine_softmax", c(D("reg_sine", 300, 0.1), [(16, "tanh")], output="softmax", loss="mse", opt=ADAM(0.02), epochs=20, seed=165), ["output_loss_mismatch"], "softmax output for regression")
 
+# Issue 4: false alarms found on the lessons after the figures above (the default demo
+# warned oscillating_loss / lr_too_high, seeds 4 and 6 overfitting; the zero-initialised
+# gate perceptrons warned irrelevant_features on 4 points, XOR errored diverging). They
+# join the tune split: the rules were changed on them.
+H4 = []
+def fa4(name, cfg, expect, why):
+    H4.append(("fa4_" + name, {"config": cfg, "expect": sorted(expect), "split": "tune",
+                               "why": why}))
+
+GATE = lambda g: {"data": {"name": g, "n_samples": 4, "noise": 0.0, "test_fraction": 0.0},
+                  "model": {"hidden": [], "output": "step", "loss": "perceptron",
+                            "init": "zeros"},
+                  "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.0},
+                  "training": {"batch_size": 1, "epochs": 30}}
+fa4("healthy_default_spiral", {}, [], "the default demo: noisy mini-batch SGD that learns (test accuracy 0.97)")
+fa4("healthy_default_spiral_seed1", {"seed": 1}, [], "the default demo, seed 1: the loss jumps from 0.26 to 0.56 and falls to 0.10")
+fa4("healthy_default_spiral_seed6", {"seed": 6}, [], "the default demo, seed 6: test loss 0.015 -> 0.029 at 99 % test accuracy")
+fa4("healthy_and_perceptron_zeros", GATE("and_gate"), [], "the AND lesson: zero-initialised perceptron")
+fa4("healthy_nand_perceptron_zeros", GATE("nand_gate"), [], "NAND, zero-initialised perceptron")
+fa4("nls_xor_perceptron_zeros", GATE("xor_gate"), ["not_linearly_separable"], "the XOR lesson: the line cycles, the loss never diverges")
+
 for f in glob.glob(OUT + "/*.json"):
     os.remove(f)
-for name, d in S + H + H2 + H3:
+for name, d in S + H + H2 + H3 + H4:
     with open(f"{OUT}/{name}.json", "w") as fh:
         json.dump(d, fh, indent=1)
-print(len(S) + len(H) + len(H2), "tune +", len(H3), "test scenarios")
+print(len(S) + len(H) + len(H2) + len(H4), "tune +", len(H3), "test scenarios")

@@ -21,12 +21,26 @@ def _compiled():
 
 def _active_timers(app) -> list[str]:
     from PySide6 import QtCore
+    from shiboken6 import isValid
+    # Delete what is already scheduled for deletion first: walking a widget that Qt is
+    # half-way through destroying crashed the process once.
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
     out = []
     for w in app.topLevelWidgets():
+        if not isValid(w):
+            continue
         for t in w.findChildren(QtCore.QTimer):
-            if t.isActive():
+            if isValid(t) and t.isActive():
                 out.append(f"{type(w).__name__}/{t.objectName() or type(t.parent()).__name__}")
     return out
+
+
+@pytest.fixture(autouse=True)
+def sessions_dir(tmp_path_factory, monkeypatch):
+    """Windows record their runs here, never in the user's data directory."""
+    d = tmp_path_factory.mktemp("sessions")
+    monkeypatch.setenv("WORKBENCH_SESSIONS_DIR", str(d))
+    return d
 
 
 @pytest.fixture(autouse=True)

@@ -413,37 +413,3 @@ def test_soak_paints_2000_live_frames(make_window, qtbot, waits):
         assert time.monotonic() - tic < 240, f"only {frames} frames in 240 s"
     assert c.playing and len(seqs) > 100 and len(steps) > 100
     assert not c.panel_errors
-
-
-def test_replay_of_a_recorded_session(make_window, qtbot, waits, tmp_path):
-    from workbench.run import Run
-    path = tmp_path / "run.wbsession"
-    run = Run(SMALL, session=path)
-    run.run_steps(300)
-    run.set_hyperparameters(lr=0.2)
-    run.run_steps(100)
-    run.finish()
-    win = make_window(SMALL)
-    c = win.controller
-    bad = tmp_path / "bad.wbsession"
-    bad.write_text("not a session")
-    assert not win.open_replay(bad) and "\n" not in win.dialogs.informed[-1][1]
-    assert win.open_replay(path)
-    assert c.runner is None and c.replay is not None and c.ctx.replay
-    win.replay_bar.seek(150)
-    assert c.latest.step == 150 and c.latest.status == "replay"
-    np.testing.assert_array_equal(panel(win, "loss").curve_data("train_step")[1],
-                                  run.history.steps()["loss"][:150])
-    win.replay_bar.seek(400)
-    assert 300 in panel(win, "loss").marker_steps()
-    assert win.status_label.text() == "replay"
-    assert not c.start() and not win.act_start.isEnabled()
-    win.replay_bar.play_button.setChecked(True)
-    win.replay_bar.seek(100)
-    qtbot.waitUntil(lambda: c.latest.step > 100, timeout=5000)
-    win.new_run()                      # a new run ends the replay and trains again
-    assert c.replay is None and c.runner is not None and not win.replay_bar.isVisible()
-    assert not win.replay_bar._timer.isActive()  # noqa: SLF001
-    waits.paused(win)
-    assert win.act_step.isEnabled() and win.act_toggle.isEnabled()
-    assert c.start()

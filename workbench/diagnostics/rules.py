@@ -56,6 +56,16 @@ Why the tuned values differ from the published ones (all decided on the tune spl
   init's norm, after WARMUP_EPOCHS: tiny weights (small init, zero init, logistic
   regression on XOR) make the ratio large while the learning rate is fine.
 
+- Issue 4 (false alarms on the lessons, now scenarios ``fa4_*`` of the tune split): a
+  mini-batch zig-zag between evaluations must reach the input-free loss
+  (OSC_EVAL_LEVEL), and with that evidence 2 direction changes of 4 suffice
+  (OSC_EVAL_ALTERNATION 0.75 -> 0.5); a training-loss rise counts for lr_too_high only
+  back near that level (LR_RISE_BACK); overfitting needs a test-loss rise of at least
+  OVERFIT_MIN_RISE of it (0.02 before); not_converged is quiet from NC_ACC train
+  accuracy (1.0 before); the perceptron loss never "diverges" (its weights stay
+  bounded; a zero initial loss is no reference); permutation importance needs
+  IRR_MIN_N samples; exact solvers are not warned about feature scales.
+
 The remaining constants have no published value; they were set on the tune split and
 are listed in :data:`THRESHOLDS` with ``published = None``.
 """
@@ -83,6 +93,8 @@ PLATEAU_LEVEL = (0.97, 1.1)   # stuck within this band around the input-free los
 PLATEAU_EPOCHS = 10
 OVERFIT_EVALS = 5
 OVERFIT_RISE = 0.05
+OVERFIT_MIN_RISE = 0.1       # ... and by this share of the input-free loss: a nearly
+                             # converged net (test loss 0.05 -> 0.09, accuracy 98 %) is fine
 DIVERGE_FACTOR = 10.0
 # no published value: set on the tune half
 WARMUP_EPOCHS = 1.0          # update ratios are large on the first steps
@@ -90,6 +102,7 @@ LEARNED_FRAC = 0.5           # train loss below this share of the input-free los
 CONVERGED_FRAC = 0.02        # train loss below this share of it: converged, quiet
 NC_DROP = 0.05               # not converged: drop over the last 2/5 of the steps, as a
                              # share of the input-free loss
+NC_ACC = 0.97                # not converged: quiet at this train accuracy or above
 UF_ACC = 0.85                # underfitting: train accuracy below this, loss flat
 UF_R2 = 0.8                  # underfitting (regression): explained variance below this
 UF_FLAT = 0.05               # relative drop over the last third of training: flat
@@ -99,12 +112,15 @@ US_LOW = 0.05                # the largest feature standard deviation below this
 IRR_REL = 0.02               # permutation importance below this share of the largest
 OSC_ALTERNATION = 0.25       # full batch: share of steps on which the loss rises ...
 OSC_AMPLITUDE = 1e-2         # ... by more than this share of its value
-OSC_EVAL_ALTERNATION = 0.75  # mini-batch: share of direction changes between evaluations
+OSC_EVAL_ALTERNATION = 0.5   # mini-batch: share of direction changes between evaluations
 OSC_EVAL_AMPLITUDE = 0.25    # mini-batch: evaluations swing by this share of the loss
+OSC_EVAL_LEVEL = 1.0         # ... and up to above this share of the input-free loss
 LR_RISE = 0.25               # full training loss rose above its best by this share of
                              # the input-free loss: the steps are too large
+LR_RISE_BACK = 0.9           # ... and back above this share of the input-free loss
 TINY_WEIGHTS = 0.1           # weights below this share of a standard init: update ratios
                              # say nothing about the learning rate
+IRR_MIN_N = 20               # permutation importance needs at least this many samples
 IRR_CORR = 0.1               # and |correlation with the target| below max(this, 3/sqrt(n))
 
 THRESHOLDS = {
@@ -121,12 +137,15 @@ THRESHOLDS = {
     "INIT_LOSS_TOL": (INIT_LOSS_TOL, 0.25, "DeepDiagnosis; CS231n 'loss at chance'"),
     "PLATEAU_DROP": (PLATEAU_DROP, 0.001, "AUTOTRAINER / DeepDiagnosis"),
     "OVERFIT_EVALS": (OVERFIT_EVALS, 5, "DeepDiagnosis; early stopping (Prechelt)"),
+    "OVERFIT_MIN_RISE": (OVERFIT_MIN_RISE, None, "tuned here (issue 4: default demo)"),
     "DIVERGE_FACTOR": (DIVERGE_FACTOR, None, "TheDeepChecker (loss growth)"),
     "LEARNED_FRAC": (LEARNED_FRAC, None, "tuned here"),
     "CONVERGED_FRAC": (CONVERGED_FRAC, None, "tuned here"),
     "NC_DROP": (NC_DROP, None, "tuned here"),
+    "NC_ACC": (NC_ACC, None, "tuned here (issue 4: default demo)"),
     "PLATEAU_LEVEL": (PLATEAU_LEVEL, None, "tuned here"),
     "LR_RISE": (LR_RISE, None, "tuned here"),
+    "LR_RISE_BACK": (LR_RISE_BACK, None, "tuned here (issue 4: default demo)"),
     "TINY_WEIGHTS": (TINY_WEIGHTS, None, "tuned here"),
     "IRR_CORR": (IRR_CORR, None, "tuned here"),
     "UF_ACC": (UF_ACC, None, "tuned here"),
@@ -137,6 +156,8 @@ THRESHOLDS = {
     "IRR_REL": (IRR_REL, None, "permutation importance (Breiman 2001), tuned here"),
     "OSC_ALTERNATION": (OSC_ALTERNATION, None, "tuned here"),
     "OSC_EVAL_AMPLITUDE": (OSC_EVAL_AMPLITUDE, None, "tuned here"),
+    "OSC_EVAL_LEVEL": (OSC_EVAL_LEVEL, None, "tuned here (issue 4: default demo)"),
+    "IRR_MIN_N": (IRR_MIN_N, None, "tuned here (logic gates)"),
 }
 
 SEVERITY = {"nan_or_inf": "error", "diverging": "error", "not_converged": "info"}
@@ -286,12 +307,17 @@ def r_output_loss(ctx, _):
                    patch)
 
 
+EXACT_SOLVERS = ("normal_equations", "coordinate_descent")
+
+
 @rule("unscaled_features", "init", "features", "LeCun et al., Efficient BackProp (1998): "
       "standardise inputs; CS231n data preprocessing")
 def r_unscaled(ctx, _):
     X = ctx.X
-    if X.shape[0] < 2:
-        return Verdict(False)
+    if X.shape[0] < 2 or ctx.opt["name"] in EXACT_SOLVERS:
+        return Verdict(False)   # an exact solver takes no steps: the spread of the inputs
+        #                         changes neither its speed nor (unpenalised) its fit; the
+        #                         ridge lesson's degree-9 features span 0.7 to 6e5 on purpose
     s = X.std(axis=0)
     smax = float(s.max())
     names = ctx.feature_names
@@ -386,8 +412,10 @@ def separability(X: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(margin <= 1e-9))
 
 
-FEATURE_CANDIDATES = (["x1", "x2", "x1*x2"], ["x1", "x2", "x1^2", "x2^2"],
-                      [{"poly": 2}], [{"poly": 3}])
+# the smallest first: a remedy that keeps x1 and x2 where they do not help would be
+# followed by irrelevant_features (the circle lesson: x1^2 and x2^2 alone separate it)
+FEATURE_CANDIDATES = (["x1*x2"], ["x1^2", "x2^2"], ["x1", "x2", "x1*x2"],
+                      ["x1", "x2", "x1^2", "x2^2"], [{"poly": 2}], [{"poly": 3}])
 
 
 @rule("not_linearly_separable", "init", "arch", "Minsky & Papert (1969): a perceptron "
@@ -414,9 +442,10 @@ def r_separable(ctx, _):
             if separability(ds.X_train, ds.y_train) <= NLS_ERR:
                 names = [f if isinstance(f, str) else f"polynomial of degree {f['poly']}"
                          for f in feats]
-                remedy = ("add the features " + ", ".join(n for n in names if n not in
-                                                          ("x1", "x2"))
-                          + " (data.features) or a hidden layer")
+                new = ", ".join(n for n in names if n not in ("x1", "x2"))
+                remedy = ("add the features " + new if "x1" in names else
+                          f"use the features {new} in place of x1, x2") + \
+                    " (data.features) or a hidden layer"
                 patch = {"data.features": feats}
                 break
     return Verdict(True, 0, f"The classes are not linearly separable: the best line "
@@ -444,10 +473,17 @@ def r_nan(ctx, cs):
 
 @rule("diverging", "chunk", "lr", "TheDeepChecker (loss growth); Goodfellow et al. 8.1.3")
 def r_diverging(ctx, cs):
+    if ctx.model["loss"] == "perceptron":
+        return None     # the perceptron loss scales with the weights, which stay bounded
+        #                 (cycling theorem, Block & Levin 1970): a growing loss there is
+        #                 a line jumping on data it cannot fit, not a divergence; overflow
+        #                 is still caught by nan_or_inf
     ref = ctx.loss0
     if ref is None or not math.isfinite(ref) or cs.recent is None:
         return None
-    level = max(ref, 1e-12)
+    # a zero initial loss (e.g. zero weights under the hinge) gives no scale: fall back
+    # to the input-free loss
+    level = ref if ref > 1e-12 else ctx.level()
     ratio = cs.recent / level
     holds = ratio > DIVERGE_FACTOR
     if not holds and ctx.state.get("div_open"):
@@ -473,8 +509,12 @@ def r_oscillating(ctx, arg):
         alt, amp, step = ctx.eval_alternation()
         if alt is None:
             return None
+        # mini-batch SGD makes the full loss jump between evaluations while it falls
+        # overall (the default demo: 0.37 -> 0.50 -> 0.39 -> 0.54, all below ln 2);
+        # steps that are too large throw the net back to worse than guessing
         holds = alt >= OSC_EVAL_ALTERNATION and amp > OSC_EVAL_AMPLITUDE and \
-            not ctx.learned(ctx.train_losses[-1])
+            not ctx.learned(ctx.train_losses[-1]) and \
+            max(ctx.train_losses[-6:]) > OSC_EVAL_LEVEL * ctx.level()
         what = "evaluations"
     else:                           # a chunk: full-batch steps alternate up and down
         if arg.alternation is None:
@@ -520,7 +560,11 @@ def r_lr_high(ctx, arg):
         st["rise"] = None
         # sustained over two evaluations: one spike (Adam does that) is not evidence
         low = min(tl, prev)
-        if best is not None and low - best > LR_RISE * ctx.level() and low > 1.2 * best:
+        # and it went back to about the level of guessing: a noisy mini-batch run that
+        # falls overall jumps back part of the way (the default demo, seed 0: 0.06 ->
+        # 0.22 -> 0.04; seed 1: 0.26 -> 0.56 -> 0.10, input-free loss 0.69)
+        if best is not None and low - best > LR_RISE * ctx.level() and \
+                low > 1.2 * best and low > LR_RISE_BACK * ctx.level():
             st["rise"] = (best, tl)
         step = arg["step"]
     else:
@@ -785,7 +829,7 @@ def r_overfit(ctx, row):
     # sustained: the previous evaluation was above the best too (a swinging loss, as
     # in an oscillating run, dips back between evaluations)
     holds = since >= OVERFIT_EVALS and min(vl, prev) > bv * (1 + OVERFIT_RISE) and \
-        vl - bv > 0.02 * ctx.level() and \
+        vl - bv > OVERFIT_MIN_RISE * ctx.level() and \
         tl < bt * (1 - OVERFIT_RISE) and row["step"] > 0
     if not holds:
         return Verdict(False, row["step"]) if vl <= bv * (1 + OVERFIT_RISE / 2) else None
@@ -821,7 +865,9 @@ def r_not_converged(ctx, row):
     prev, last = float(np.median(loss[-3 * k:-2 * k])), float(np.median(loss[-k:]))
     drop = (prev - last) / ctx.level()
     acc = ctx.last_eval.get("train_acc")
-    if (acc is not None and acc >= 1.0) or not drop > NC_DROP:
+    # nearly every training point right: more epochs would only make the net more
+    # confident (the default demo ends at 98 % with its loss still falling)
+    if (acc is not None and acc >= NC_ACC) or not drop > NC_DROP:
         return Verdict(False, ctx.step)
     ep = ctx.cfg_epochs
     return Verdict(True, ctx.step, f"Training stopped while the loss was still falling: "
@@ -876,6 +922,9 @@ def r_underfit(ctx, row):
       "2001; scikit-learn permutation_importance)",
       suppressed_by=("not_linearly_separable", "output_loss_mismatch"))
 def r_irrelevant(ctx, row):
+    if ctx.X.shape[0] < IRR_MIN_N:
+        return None     # shuffling a column of 4 logic-gate corners often leaves it as
+        #                 it was: the importance measured says nothing
     test_ok = ctx.Xt.shape[0] >= 20 and ctx.learned(ctx.last_eval.get("test_loss"))
     X, Y = (ctx.Xt, ctx.Yt) if test_ok else (ctx.X, ctx.Y)
     d = X.shape[1]

@@ -466,7 +466,9 @@ class SessionReader:
             events=tuple({k2: e[k2] for k2 in ("step", "kind", "payload", "time")}
                          for e in self._events if e["step"] <= step),
             theta=run.network.theta.copy(), nonfinite=nonfinite,
-            findings=tuple(_finding(f) for f in self.findings_at(step)), views={},
+            # as they stood at the step: a resolution recorded later is not known yet
+            findings=tuple(_finding({**f, "resolved_step": None})
+                           for f in self.findings_at(step)), views={},
             message=f"replay of {self.path.name}", time=0.0)
 
     def check(self) -> list[str]:

@@ -67,6 +67,8 @@ class Controller(QtCore.QObject):
     state_changed = QtCore.Signal()
     build_failed = QtCore.Signal(str)
     message = QtCore.Signal(str)
+    #: recording the run to its session file failed (one line; emitted on the GUI thread)
+    recording_failed = QtCore.Signal(str)
 
     def __init__(self, bus: UiBus, config=None, panels: Sequence[Panel] = (),
                  hz: float = 30.0, parent: QtCore.QObject | None = None):
@@ -103,6 +105,10 @@ class Controller(QtCore.QObject):
         self.run: Run | None = None
         self.runner: Runner | None = None
         self.replay = None          # a SessionReader while a recorded session is shown
+        #: ``fn(config) -> path or None``: where each new run records its session (None:
+        #: record nothing). The window sets it (workbench.ui.sessions_ui).
+        self.session_path: Callable[[RunConfig], object] | None = None
+        self._finished: Run | None = None
         self._replay_views: dict = {}
         self.ctx: RunContext | None = None
         self.latest: Snapshot | None = None
@@ -206,6 +212,13 @@ class Controller(QtCore.QObject):
         ds = load_dataset(cfg.data, cfg.seed)
         if state.points is not None:
             ds = ds.with_points(state.points.raw, state.points.labels)
+        path = self.session_path(cfg) if self.session_path is not None else None
+        if path is not None:
+            from ..session import SessionError
+            try:
+                return Run(cfg, dataset=ds, session=path)
+            except SessionError as e:    # the run trains anyway, unrecorded
+                self.recording_failed.emit(str(e))
         return Run(cfg, dataset=ds)
 
     def _rebuild(self) -> bool:
@@ -214,10 +227,41 @@ class Controller(QtCore.QObject):
         except (ConfigError, DataError) as e:
             self.build_failed.emit(str(e))
             return False
-        self._stop_runner()
+        self._install(run)
+        return True
+
+    def adopt_run(self, run: Run, config: RunConfig | None = None, text: str = "") -> None:
+        """Train ``run`` (built elsewhere: a fork, a run from saved weights) in the window,
+        paused at its current step. ``config``: the configuration the form shows (default
+        ``run.current_config()``; pass it when hyperparameter changes are still queued).
+        Clears the undo stack: undoing to the previous run's state would rebuild it from
+        scratch, not return to it."""
+        self._state = State(config if config is not None else run.current_config())
+        self.undo_stack.clear()
+        self._install(run)
+        self.state_changed.emit()
+        if text:
+            self.message.emit(text)
+
+    def _finish_run(self) -> None:
+        """Close the session file of the current run (its thread has stopped)."""
+        run = self.run
+        if run is not None and run.recorder is not None and run is not self._finished:
+            self._finished = run      # finish once (shutdown may be called twice)
+            try:
+                run.finish()
+            except Exception:  # noqa: BLE001 - a failed final write must not block a rebuild
+                log.exception("finishing the run failed")
+
+    def _install(self, run: Run) -> None:
+        if self._stop_runner():
+            self._finish_run()
         if self.replay is not None:     # a new run ends the replay
             self.replay = None
             self.blocked_reason = None
+        if run.recorder is not None:
+            # called on the recorder's writer thread: the signal queues it to the GUI
+            run.recorder.add_error_listener(self.recording_failed.emit)
         self.run = run
         self.ctx = RunContext(run.config, run.dataset, run.network.copy())
         self.runner = Runner(run, publish_hz=30.0, chunk_seconds=self.chunk_seconds,
@@ -232,7 +276,6 @@ class Controller(QtCore.QObject):
         self.runner.submit(lambda run: None)
         self.run_changed.emit(self.ctx)
         self._on_tick()
-        return True
 
     def _stop_runner(self, timeout: float = 2.0) -> bool:
         if self.runner is None:
@@ -245,7 +288,10 @@ class Controller(QtCore.QObject):
     def shutdown(self, timeout: float = 2.0) -> bool:
         """Stop polling, stop the training thread and join it; True when it ended."""
         self._timer.stop()
-        return self._stop_runner(timeout)
+        ok = self._stop_runner(timeout)
+        if ok:
+            self._finish_run()      # the session file is complete
+        return ok
 
     # --- commands ------------------------------------------------------------------------------
     def start(self) -> bool:
@@ -295,7 +341,8 @@ class Controller(QtCore.QObject):
         """Show a recorded session instead of training (``reader``: an open
         :class:`workbench.session.SessionReader`). The panels get the recorded snapshots
         of :meth:`show_replay_step`; training commands are refused."""
-        self._stop_runner()
+        if self._stop_runner():
+            self._finish_run()
         self.runner = None
         self.replay = reader
         self._state = State(reader.config)

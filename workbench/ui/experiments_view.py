@@ -112,7 +112,9 @@ class CompareView(QtWidgets.QWidget):
         top.addWidget(self.color_key)
         self.metric_box = QtWidgets.QComboBox()
         self.metric_box.addItems(["train loss (per evaluation)", "test loss (per evaluation)",
-                              "mini-batch loss (per step)"])
+                              "mini-batch loss (per step)",
+                              "train accuracy (per evaluation)",
+                              "test accuracy (per evaluation)"])
         self.metric_box.currentIndexChanged.connect(lambda _: self._update_curves())
         top.addWidget(self.metric_box)
         top.addStretch(1)
@@ -235,23 +237,31 @@ class CompareView(QtWidgets.QWidget):
             return
         for c in self.curves.values():
             self.plot.removeItem(c)
+            if getattr(c, "note", None) is not None:    # the findings label goes too
+                self.plot.removeItem(c.note)
         self.curves = {}
         self.legend.clear()
         key = self.color_key.currentText()
         colors = self.colors()
         labelled = set()
         which = self.metric_box.currentIndex()
+        acc = which >= 3            # accuracy: a fraction on a linear axis
+        self.plot.setLogMode(y=not acc)
+        self.plot.setLabel("left", "accuracy" if acc else "loss")
         for r in self.result.done:
             cv = r.curves
             if which == 2:
                 x, y = cv.get("step"), cv.get("loss")
+            elif acc:
+                x = cv.get("eval_step")
+                y = cv.get("eval_train_acc" if which == 3 else "eval_test_acc")
             else:
                 x = cv.get("eval_step")
                 y = cv.get("eval_train_loss" if which == 0 else "eval_test_loss")
             if x is None or y is None or not len(x):
                 continue
             y = np.asarray(y, dtype=np.float64)
-            ok = np.isfinite(y) & (y > 0)
+            ok = np.isfinite(y) & ((y >= 0) if acc else (y > 0))
             val = r.texts.get(key, r.name)
             name = f"{key} = {val}" if val not in labelled else None
             labelled.add(val)
@@ -262,7 +272,8 @@ class CompareView(QtWidgets.QWidget):
             if r.findings:
                 t = pg.TextItem(" ".join(r.findings), color=colors[r.name], anchor=(1, 1))
                 t.setPos(float(np.asarray(x)[ok][-1]) if ok.any() else 0.0,
-                         float(np.log10(y[ok][-1])) if ok.any() else 0.0)
+                         float(y[ok][-1] if acc else np.log10(y[ok][-1])) if ok.any()
+                         else 0.0)
                 self.plot.addItem(t)
                 c.note = t
 

@@ -23,6 +23,7 @@ from .config_panel import ConfigPanel
 from .controller import Controller
 from .examples import EXAMPLES, BY_NAME
 from .live_controls import LiveControls
+from .sessions_ui import SessionsUi
 from .panels.base import Panel
 from .undo import State
 
@@ -84,7 +85,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controller = Controller(self.bus, cfg, self.panels, parent=self)
         self.controller.confirm_reset = lambda text: self.ask("Reset the run?", text)
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
-        self.replay_bar = None
+        # before the first run is built: every run records itself to a session file
+        self.sessions = SessionsUi(self)
+        self.replay_bar = self.sessions.bar
         self.current_panel: Panel | None = None
         self._closing = False
 
@@ -96,6 +99,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._make_menus()
         self._make_status_bar()
         self._connect()
+        # Run menu experiments, "Try the remedy", sanity checks, NaN provenance banner
+        from .experiments_ui import ExperimentsUi
+        self.experiments = ExperimentsUi(self)
+        self.experiments.install(self.menus["Run"])
         app_mod.apply_theme(self.theme, self)
         self._theme_actions[self.theme].setChecked(True)
         self._needs_sizes = not (restore_layout and self.restore_layout())
@@ -233,8 +240,7 @@ class MainWindow(QtWidgets.QMainWindow):
                                  "a new run with the default configuration"))
         f.addAction(self._action("&Open config\u2026", self.open_config_dialog, "Ctrl+O"))
         f.addAction(self._action("&Save config\u2026", self.save_config_dialog, "Ctrl+S"))
-        f.addAction(self._action("Open &recorded session\u2026", self.open_replay_dialog,
-                                 None, "replay a .wbsession file in the panels"))
+        self.sessions.add_file_actions(f)
         f.addSeparator()
         f.addAction(self._action("&Export plot (PNG/SVG)\u2026", self.export_plot_dialog,
                                  "Ctrl+E", "the plot you last clicked"))
@@ -334,10 +340,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.config_panel.set_config(self.controller.config)
 
     def _on_run_changed(self, ctx) -> None:
-        if self.controller.replay is None and self.replay_bar is not None \
-                and self.replay_bar.isVisible():
-            self.replay_bar.stop()
-            self.replay_bar.hide()
+        if self.controller.replay is None and self.sessions.replay is None:
             self._on_validity_changed(self.config_panel.error)   # actions back on
         self.config_panel.show_external_error(None)
         n = ctx.dataset.X_train.shape[0]
@@ -498,31 +501,10 @@ class MainWindow(QtWidgets.QMainWindow):
     # --- replay -----------------------------------------------------------------------------------
     def open_replay(self, path: str | Path) -> bool:
         """Show a recorded session: the panels follow a timeline instead of a run."""
-        from ..session import SessionError, open_session
-        from .replay_bar import ReplayBar
-        try:
-            reader = open_session(path)
-            self.controller.load_replay(reader)
-        except SessionError as e:
-            self.inform("Cannot open the session", str(e))
-            return False
-        if self.replay_bar is None:
-            self.replay_bar = ReplayBar(self.controller, self)
-            self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.replay_bar)
-        self.replay_bar.set_reader(reader)
-        self.replay_bar.show()
-        self.config_panel.set_lesson(f"<b>Replay of {Path(path).name}</b><br>Drag the "
-                                     "timeline or press play; File > New run trains anew.")
-        self.setWindowTitle(f"{app_mod.APP_NAME} \u2014 replay {Path(path).name}")
-        for a in (self.act_start, self.act_step, self.act_epoch, self.act_toggle):
-            a.setEnabled(False)
-        return True
+        return self.sessions.open(path)
 
     def open_replay_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Open a recorded session", "", "Sessions (*.wbsession);;All (*)")
-        if path:
-            self.open_replay(path)
+        self.sessions.open_dialog()
 
     # --- examples, view, help ---------------------------------------------------------------------
     def open_example(self, name: str) -> bool:
@@ -622,8 +604,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if app is not None:
             app.removeEventFilter(self)
         self.statusBar().clearMessage()      # stops the status bar's message timer
-        if self.replay_bar is not None:
-            self.replay_bar.stop()
+        self.sessions.shutdown()
+        self.experiments.shutdown()
         try:
             self.save_layout()
         except Exception:  # noqa: BLE001 - settings trouble must not block closing

@@ -1,10 +1,11 @@
-"""Replay of a recorded session in the window: a timeline and the feed of the panels.
+"""Replay of a recorded session in the window: the timeline and what drives the panels.
 
 :class:`TimelineWidget` is the bar above the bottom tabs (UI.md): play/pause, speed, a
 scrubber with event and finding marks, "continue from here". :class:`ReplayController`
-gives the panels ``reader.snapshot_at(step)`` whenever the timeline moves (coalesced: a
-fast scrub computes only the newest step), and follows the live end of a session that is
-still being written. Everything here lives on the GUI thread.
+has the window's controller show ``reader.snapshot_at(step)`` in every panel whenever
+the timeline moves (coalesced: a fast scrub computes only the newest step), and follows
+the live end of a session that is still being written. Everything here lives on the GUI
+thread.
 """
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from collections.abc import Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from .context import SEVERITY_COLORS, RunContext
+from .context import SEVERITY_COLORS
+from .panels.timeaxis import EVENT_COLORS
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)   # 1x: the whole run in BASE_SECONDS
 BASE_SECONDS = 20.0
 EVENT_COLOR = "#7f7f7f"
+QUIET_EVENTS = ("pause", "resume")   # not worth a mark: they change nothing in the run
 
 
 class _MarkBar(QtWidgets.QWidget):
@@ -25,7 +28,7 @@ class _MarkBar(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setFixedHeight(10)
+        self.setFixedHeight(12)
         self.first, self.last = 0, 1
         self.marks: list[tuple[int, str, str]] = []   # (step, colour, tooltip)
 
@@ -154,8 +157,10 @@ class TimelineWidget(QtWidgets.QWidget):
         """Ticks for events (dicts with step, kind, payload) and findings (Finding or dict)."""
         marks = []
         for e in events:
-            marks.append((int(e["step"]), EVENT_COLOR, f"step {e['step']}: {e['kind']} "
-                                                        f"{e.get('payload') or ''}"))
+            if e["kind"] in QUIET_EVENTS:
+                continue
+            marks.append((int(e["step"]), EVENT_COLORS.get(e["kind"], EVENT_COLOR),
+                          f"step {e['step']}: {e['kind']} {e.get('payload') or ''}"))
         for f in findings:
             get = f.get if isinstance(f, dict) else (lambda k, f=f: getattr(f, k, None))
             if get("step") is None:
@@ -218,17 +223,22 @@ class TimelineWidget(QtWidgets.QWidget):
 
 
 class ReplayController(QtCore.QObject):
-    """Feeds panels the recorded state at the timeline's step.
+    """Drives a window's panels through a recorded session with a timeline.
+
+    The panels are fed by the window's :class:`~workbench.ui.controller.Controller`
+    (:meth:`~workbench.ui.controller.Controller.load_replay` gives them the recorded run's
+    context, :meth:`~workbench.ui.controller.Controller.show_replay_step` the recorded
+    state at a step, with the views the panels compute); this object connects the
+    timeline to it, coalesces fast scrubbing, moves the time plots' cursor and follows a
+    session that is still being written.
 
     Parameters
     ----------
     reader : SessionReader
-    panels : sequence of Panel
-        Objects with ``set_context(ctx)`` and ``update_snapshot(snap)``.
+    controller : Controller
+        Its panels show the replay from this constructor on.
     timeline : TimelineWidget, optional
         Connected both ways: its steps drive the panels.
-    bus : UiBus, optional
-        ``cursor_moved`` is emitted with each shown step (time plots draw a cursor).
     follow_ms : int
         How often a session still being written is checked for new records (0: never).
 
@@ -240,13 +250,12 @@ class ReplayController(QtCore.QObject):
     snapshot_changed = QtCore.Signal(object)
     failed = QtCore.Signal(str)
 
-    def __init__(self, reader, panels: Sequence = (), timeline: TimelineWidget | None = None,
-                 bus=None, follow_ms: int = 500, parent: QtCore.QObject | None = None):
+    def __init__(self, reader, controller, timeline: TimelineWidget | None = None,
+                 follow_ms: int = 500, parent: QtCore.QObject | None = None):
         super().__init__(parent)
         self.reader = reader
-        self.panels = list(panels)
+        self.controller = controller
         self.timeline = timeline
-        self.bus = bus
         self.latest = None
         self._pending: int | None = None
         self._flush = QtCore.QTimer(self)
@@ -258,25 +267,25 @@ class ReplayController(QtCore.QObject):
         self._follow.setObjectName("replay_follow")
         self._follow.setInterval(max(1, follow_ms))
         self._follow.timeout.connect(self.poll)
-        self.ctx = self._context()
-        for p in self.panels:
-            p.set_context(self.ctx)
+        controller.load_replay(reader)          # SessionError: nothing was changed yet
         if timeline is not None:
             timeline.set_range(reader.first_step, reader.last_step)
             self._update_marks()
+            timeline.set_step(reader.first_step)
             timeline.step_changed.connect(self.show_step)
+        self.show_step_now(reader.first_step)
         if follow_ms and not reader.closed:
             self._follow.start()
 
-    def _context(self) -> RunContext:
-        run = self.reader.new_run()
-        return RunContext(self.reader.config, run.dataset, run.network.copy(), replay=True,
-                          extra={"session": str(self.reader.path)})
+    @property
+    def following(self) -> bool:
+        """True while a session still being written is followed."""
+        return self._follow.isActive()
 
     def _update_marks(self) -> None:
         if self.timeline is not None:
-            self.timeline.set_marks(self.reader.events(), self.reader.findings_at(
-                self.reader.last_step))
+            # every finding raised, also those resolved later: where things went wrong
+            self.timeline.set_marks(self.reader.events(), self.reader.findings())
 
     # --- feed --------------------------------------------------------------------------------
     def show_step(self, step: int) -> None:
@@ -286,18 +295,16 @@ class ReplayController(QtCore.QObject):
             self._flush.start()
 
     def show_step_now(self, step: int):
-        """Compute and show ``step`` synchronously; return the Snapshot."""
+        """Compute and show ``step`` synchronously; return the Snapshot (None: failed)."""
         from ..session import SessionError
         try:
-            snap = self.reader.snapshot_at(step)
+            snap = self.controller.show_replay_step(step)
         except SessionError as e:
+            self.stop()
             self.failed.emit(str(e))
             return None
-        for p in self.panels:
-            p.update_snapshot(snap)
         self.latest = snap
-        if self.bus is not None:
-            self.bus.cursor_moved.emit(snap.step)
+        self.controller.bus.cursor_moved.emit(snap.step)
         self.snapshot_changed.emit(snap)
         return snap
 
@@ -313,7 +320,7 @@ class ReplayController(QtCore.QObject):
         try:
             new = self.reader.refresh()
         except SessionError as e:
-            self._follow.stop()
+            self.stop()
             self.failed.emit(str(e))
             return False
         if self.reader.closed:
@@ -332,9 +339,19 @@ class ReplayController(QtCore.QObject):
         from ..session import fork
         return fork(self.reader.path, step, changes, session=session)
 
-    def close(self) -> None:
+    def stop(self) -> None:
         """Stop the timers (and the timeline's playback)."""
         self._flush.stop()
         self._follow.stop()
         if self.timeline is not None:
             self.timeline.stop()
+
+    def close(self) -> None:
+        """Stop, disconnect the timeline and close the file."""
+        self.stop()
+        if self.timeline is not None:
+            try:
+                self.timeline.step_changed.disconnect(self.show_step)
+            except (RuntimeError, TypeError):
+                pass
+        self.reader.close()

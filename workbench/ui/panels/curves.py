@@ -7,11 +7,14 @@ a frame costs about the same at 100 or 100,000 steps). Curve names for
 
 - LossPanel: ``train_step`` (the raw loss of every mini-batch), ``train_smooth`` (its
   debiased moving average), ``train_eval`` and ``test_eval`` (at each evaluation);
+  other runs' curves are drawn as dashed overlays (:meth:`LossPanel.set_overlays`);
 - AccuracyPanel: ``train_eval``, ``test_eval``;
 - GradientsPanel, UpdateRatioPanel: ``layer0`` .. ``layer{L-1}``;
 - ActivationsPanel: ``dead{l}`` and ``sat{l}`` for each layer l shown.
 """
 from __future__ import annotations
+
+from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -19,11 +22,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt import QLabeledDoubleSlider
 
 from ..context import RunContext, layer_color
-from .timeaxis import TEST_COLOR, TRAIN_COLOR, EMACache, TimePanel
+from .timeaxis import (LOD_MIN_POINTS, TEST_COLOR, TRAIN_COLOR, EMACache, PeakDecimator,
+                       TimePanel)
 
 DASH = QtCore.Qt.PenStyle.DashLine
 RATIO_TARGET = 1e-3          # the rule of thumb: each step changes weights by ~0.1 %
 RATIO_BAND = (1e-4, 1e-2)
+OVERLAY_ALPHA = 130         # another run's curve: visible, but behind this run's
 
 
 class LossPanel(TimePanel):
@@ -63,6 +68,7 @@ class LossPanel(TimePanel):
     def _build_plots(self) -> None:
         self.plot = self._add_time_plot("loss")
         self._add_legend(self.plot)
+        self._overlay_items: list[tuple[pg.PlotDataItem, tuple]] = []
 
     def _build_curves(self, ctx: RunContext) -> None:
         self._ema = EMACache()
@@ -73,6 +79,8 @@ class LossPanel(TimePanel):
         self._curve("test_eval", self.plot, TEST_COLOR, width=2, symbol="o",
                     legend="test (evaluation)")
         self._style_raw()
+        for item, (label, _, _) in self._overlay_items:     # the legend was cleared
+            self.plot.legend.addItem(item, label)
 
     @property
     def smoothing(self) -> float:
@@ -94,6 +102,47 @@ class LossPanel(TimePanel):
     def _on_smoothing_changed(self, value: float) -> None:
         self._style_raw()
         self._refresh()
+
+    # --- overlays: other runs' curves, drawn faintly ---------------------------------
+    def set_overlays(self, overlays: Sequence[tuple[str, np.ndarray, np.ndarray, str]]
+                     ) -> None:
+        """Draw other runs' loss curves faintly behind this run's (a fork's parent, the
+        run before a remedy). Replaces the overlays shown before; ``[]`` removes them.
+        They stay through :meth:`set_context` (a new run keeps its reference curves).
+
+        Parameters
+        ----------
+        overlays : sequence of (label, steps, losses, color)
+            ``steps`` and ``losses`` of shape (n,) (any numeric dtype; NaN leaves a gap),
+            ``color`` a Qt colour name such as ``"#7f7f7f"``; each is drawn as a dashed
+            curve named ``label`` in the legend. Long series are peak-decimated once
+            (min and max per bucket, so spikes stay visible).
+        """
+        for item, _ in self._overlay_items:
+            self.plot.removeItem(item)
+            if self.plot.legend is not None:
+                self.plot.legend.removeItem(item)
+        self._overlay_items = []
+        for label, steps, losses, color in overlays:
+            x = np.asarray(steps, dtype=np.float64).ravel()
+            y = np.asarray(losses, dtype=np.float64).ravel()
+            if x.shape != y.shape:
+                raise ValueError(f"overlay {label!r}: {x.size} steps but {y.size} losses")
+            qc = QtGui.QColor(color)
+            qc.setAlpha(OVERLAY_ALPHA)
+            item = self.plot.plot(pen=pg.mkPen(qc, width=1.5, style=DASH), name=str(label))
+            item.setZValue(-1)                  # behind the live run's curves
+            item.setClipToView(True)
+            item.setDownsampling(auto=True, method="peak")
+            if y.size > LOD_MIN_POINTS and x.size and np.all(np.diff(x) == 1):
+                item.setData(*PeakDecimator().update(y, float(x[0])))
+            else:
+                item.setData(x, y)
+            self._overlay_items.append((item, (str(label), x, y)))
+
+    def overlays(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """``(label, steps, losses)`` of each overlay shown, as given (undecimated)."""
+        return [data for _, data in self._overlay_items]
 
     def _update_data(self, snap) -> None:
         s, e = snap.steps, snap.evals

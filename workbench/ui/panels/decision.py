@@ -28,6 +28,8 @@ from ..context import CLASS_COLORS, MULTI_COLORS, RunContext
 from .base import Panel
 
 GRID_N = 100            # decision map cells per side (issue: >= 100 x 100 at >= 10 Hz)
+MAP_SLACK = 1.4         # first map's side / the longer side of the data view: fills
+                        # panels up to 1.4 times wider than tall before the grid follows
 CURVE_N = 400           # points of a fitted 1-D curve
 PLANE_HZ = 12.0        # a 100 x 100 map of a 16-16 net costs ~9 ms on the worker
 SLOW_HZ = 5.0
@@ -163,7 +165,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> 
 
 
 def plane_extent(ds) -> tuple[float, float, float, float]:
-    """Return (x0, x1, y0, y1) of the input plane shown: the data with a margin."""
+    """Return (x0, x1, y0, y1) of the input plane shown first: the data with a margin."""
     pts = np.vstack([ds.raw_train, ds.raw_test]) if len(ds.raw_test) else ds.raw_train
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     span = np.maximum(hi - lo, 1e-9)
@@ -171,6 +173,79 @@ def plane_extent(ds) -> tuple[float, float, float, float]:
     pad = np.maximum(0.5, 0.1 * span) if ds.name in GATES else 0.08 * span
     lo, hi = lo - pad, hi + pad
     return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+
+def map_extent(ds) -> tuple[float, float, float, float]:
+    """Return (x0, x1, y0, y1) of the map's first grid: a square around
+    :func:`plane_extent`, MAP_SLACK times its longer side.
+
+    The plot keeps x1 and x2 at the same scale, so a panel that is not square shows
+    more than the data range along one axis; a map over the data range alone left white
+    bands there (about [-5, 5] mapped in a view reaching +-6). Once the panel is laid
+    out, the grid follows the view's range (:class:`PlaneRequest`).
+    """
+    x0, x1, y0, y1 = plane_extent(ds)
+    cx, cy = 0.5 * (x0 + x1), 0.5 * (y0 + y1)
+    half = 0.5 * MAP_SLACK * max(x1 - x0, y1 - y0)
+    return cx - half, cx + half, cy - half, cy + half
+
+
+class PlaneMap(np.ndarray):
+    """A map (GRID_N, GRID_N) that knows the ``extent`` (x0, x1, y0, y1) of its grid."""
+    extent: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)
+
+
+class PlaneRequest:
+    """The extent the next map should cover: set on the GUI thread when the view's range
+    changes, read on the worker (one tuple assignment: atomic, no lock needed).
+
+    One per run context (in ``ctx.extra``), shared by the worker's view function and the
+    panel's mode.
+    """
+    KEY = "decision.plane_request"
+
+    def __init__(self, extent):
+        self.extent = tuple(float(v) for v in extent)
+
+    @classmethod
+    def of(cls, ctx) -> "PlaneRequest":
+        req = ctx.extra.get(cls.KEY)
+        if req is None:
+            req = ctx.extra[cls.KEY] = cls(map_extent(ctx.dataset))
+        return req
+
+    def follow(self, view_range) -> None:
+        """Cover the view's ((x0, x1), (y0, y1)) plus 2 % (no seam at the edges)."""
+        (x0, x1), (y0, y1) = view_range
+        mx, my = 0.02 * (x1 - x0), 0.02 * (y1 - y0)
+        if np.all(np.isfinite([x0, x1, y0, y1])) and x1 > x0 and y1 > y0:
+            self.extent = (x0 - mx, x1 + mx, y0 - my, y1 + my)
+
+
+def plane_map_view(ctx, fn):
+    """A worker view: ``fn(run, grid_X) -> (GRID_N * GRID_N,)`` over the requested
+    extent, as a :class:`PlaneMap`; recomputed only when the parameters or the extent
+    change (the grid's features only when the extent does)."""
+    req = PlaneRequest.of(ctx)
+    ds = ctx.dataset
+    dtype = ctx.network.dtype
+    state: dict[str, Any] = {"extent": None, "grid": None, "theta": None, "value": None}
+
+    def view(run):
+        ext = req.extent
+        theta = run.network.theta
+        if ext == state["extent"] and state["value"] is not None and \
+                np.array_equal(theta, state["theta"]):
+            return state["value"]
+        if ext != state["extent"]:
+            state["grid"] = ds.transform(plane_grid(ext, GRID_N)).astype(dtype)
+            state["extent"] = ext
+        value = np.asarray(fn(run, state["grid"]), np.float32).reshape(
+            GRID_N, GRID_N).view(PlaneMap)
+        value.extent = ext
+        state["theta"], state["value"] = theta.copy(), value
+        return value
+    return view
 
 
 def plane_grid(extent, n: int) -> np.ndarray:
@@ -260,13 +335,15 @@ class PlaneClassMode(_Mode):
         super().__init__(panel, ctx)
         ds = ctx.dataset
         self.n_classes = int(ds.n_classes or 2)
-        self.extent = plane_extent(ds)
+        self.request = PlaneRequest.of(ctx)
+        self.extent = self.request.extent
         plot = panel.plot
         plot.setLabel("bottom", "x1")
         plot.setLabel("left", "x2")
         self.image = placed_image((GRID_N, GRID_N), _rect(self.extent))
         self.image.setZValue(-10)
         plot.addItem(self.image)
+        plot.vb.sigRangeChanged.connect(self._on_range)
         if self.n_classes == 2:
             self.image.setLevels((0.0, 1.0))
             panel.add_colorbar(self.image, (0.0, 1.0), "P(class 1)",
@@ -291,7 +368,7 @@ class PlaneClassMode(_Mode):
             self.line.setZValue(5)
             plot.addItem(self.line_glow)
             plot.addItem(self.line)
-        x0, x1, y0, y1 = self.extent
+        x0, x1, y0, y1 = plane_extent(ds)
         plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         plot.setAspectLocked(True)
         self.grid_n = GRID_N
@@ -322,19 +399,26 @@ class PlaneClassMode(_Mode):
 
     @classmethod
     def views(cls, ctx):
-        ds = ctx.dataset
-        grid_X = ds.transform(plane_grid(plane_extent(ds), GRID_N)).astype(
-            ctx.network.dtype)
-        n_classes = int(ds.n_classes or 2)
+        n_classes = int(ctx.dataset.n_classes or 2)
 
-        def plane(run):
-            return class_scores(run.network, grid_X, n_classes).reshape(GRID_N, GRID_N)
-        return {cls.view_name: (unchanged_cache(plane), PLANE_HZ)}
+        def plane(run, grid_X):
+            return class_scores(run.network, grid_X, n_classes)
+        return {cls.view_name: (plane_map_view(ctx, plane), PLANE_HZ)}
+
+    def _on_range(self, _vb, view_range, *_changed) -> None:
+        self.request.follow(view_range)
+
+    def _place(self, value) -> None:
+        ext = getattr(value, "extent", None)
+        if ext is not None and ext != self.extent:
+            self.extent = ext
+            self.image.setRect(_rect(ext))
 
     def apply(self, value, snap) -> None:
         if not isinstance(value, np.ndarray) or value.shape != (self.grid_n, self.grid_n):
             return
         self.value = value
+        self._place(value)
         if self.n_classes == 2:
             self.image.setImage(value, autoLevels=False, levels=(0.0, 1.0))
         else:
@@ -369,6 +453,24 @@ class PlaneClassMode(_Mode):
             xs = ys = np.array([])
         self.line.setData(xs, ys)
         self.line_glow.setData(xs, ys)
+        # say where the line is, and why there is none: a zero-initialised perceptron on
+        # XOR often has w1 = w2 = 0 and the whole plane in one class
+        self.caption = self._line_caption(w1, w2, c, xs, ys)
+        if not self.panel.view_failed:      # a worker error stays readable
+            self.panel.set_caption(self.caption)
+
+    def _line_caption(self, w1, w2, c, xs, ys) -> str:
+        if not np.all(np.isfinite([w1, w2, c])):
+            return "the weights are not finite: no line"
+        eq = f"{w1:.2g} x1 {'-' if w2 < 0 else '+'} {abs(w2):.2g} x2 " \
+             f"{'-' if c < 0 else '+'} {abs(c):.2g}"
+        if xs.size == 0:
+            return f"w1 = w2 = 0: no line, every point is class {1 if c > 0 else 0}"
+        x0, x1, y0, y1 = plane_extent(self.ctx.dataset)
+        # the line crosses the shown square when z changes sign over its corners
+        z = [w1 * x + w2 * y + c for x in (x0, x1) for y in (y0, y1)]
+        where = "" if min(z) <= 0.0 <= max(z) else " (outside the view)"
+        return f"line {eq} = 0{where}"
 
     def export_csv(self):
         if self.value is None:
@@ -389,7 +491,8 @@ class PlaneRegMode(_Mode):
     def __init__(self, panel, ctx):
         super().__init__(panel, ctx)
         ds = ctx.dataset
-        self.extent = plane_extent(ds)
+        self.request = PlaneRequest.of(ctx)
+        self.extent = self.request.extent
         ys = np.concatenate([ds.y_train[:, 0], ds.y_test[:, 0] if len(ds.y_test) else []])
         m = float(np.max(np.abs(ys))) if ys.size else 1.0
         self.levels = (-m, m) if m > 0 else (-1.0, 1.0)
@@ -408,23 +511,25 @@ class PlaneRegMode(_Mode):
             return [full.mapToQColor(float(v)) for v in np.clip(t, 0, 1)]
         self.train, self.test = _add_points(plot, ds, colors(ds.y_train),
                                             colors(ds.y_test) if len(ds.y_test) else [])
-        x0, x1, y0, y1 = self.extent
+        x0, x1, y0, y1 = plane_extent(ds)
         plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         plot.setAspectLocked(True)
+        plot.vb.sigRangeChanged.connect(self._on_range)
 
     @classmethod
     def views(cls, ctx):
-        grid_X = ctx.dataset.transform(plane_grid(plane_extent(ctx.dataset), GRID_N))
+        def surface(run, grid_X):
+            return run.network.predict(grid_X)[:, 0]
+        return {cls.view_name: (plane_map_view(ctx, surface), PLANE_HZ)}
 
-        def surface(run):
-            return run.network.predict(grid_X)[:, 0].astype(np.float32).reshape(
-                GRID_N, GRID_N)
-        return {cls.view_name: (unchanged_cache(surface), PLANE_HZ)}
+    _on_range = PlaneClassMode._on_range
+    _place = PlaneClassMode._place
 
     def apply(self, value, snap) -> None:
         if not isinstance(value, np.ndarray) or value.shape != (GRID_N, GRID_N):
             return
         self.value = value
+        self._place(value)
         self.image.setImage(value, autoLevels=False, levels=self.levels)
 
     def export_csv(self):
@@ -723,6 +828,9 @@ class DecisionPanel(Panel):
         bar = QtWidgets.QHBoxLayout()
         self.caption = QtWidgets.QLabel("")
         self.caption.setObjectName("decision_caption")
+        # a long caption (the perceptron's line) must not widen the dock
+        self.caption.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
+                                   QtWidgets.QSizePolicy.Policy.Preferred)
         bar.addWidget(self.caption, 1)
         self.class_label = QtWidgets.QLabel("click adds class:")
         self.class_combo = QtWidgets.QComboBox()
@@ -743,6 +851,7 @@ class DecisionPanel(Panel):
         self._last_seq = -1
         self._last_value = None
         self._fallback = None
+        self.view_failed = False     # the last worker view was an error
         self.glw.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self._set_click_enabled(False)
 
@@ -759,6 +868,7 @@ class DecisionPanel(Panel):
         self._last_seq = -1
         self._last_value = None
         self._fallback = None
+        self.view_failed = False
         clickable = isinstance(self.mode, PlaneClassMode) and not ctx.replay
         self._set_click_enabled(clickable)
         if clickable:
@@ -803,6 +913,7 @@ class DecisionPanel(Panel):
                 if self._fallback is None:
                     self._fallback = self.mode.views(self.ctx)[name][0]
                 value = self._fallback(_Source(self.ctx.theta_view(snap.theta)))
+        self.view_failed = isinstance(value, Exception)
         if isinstance(value, Exception):
             # the worker caught it; say so instead of freezing the picture silently
             self.set_caption(f"{self.mode.caption} (not updated: {type(value).__name__}: "
