@@ -61,7 +61,25 @@ def no_leaks(request):
     assert not extra, f"threads left running: {[t.name for t in extra]}"
     if app is not None:
         timers = _active_timers(app)
+        _dispose_top_levels(app)
         assert not timers, f"QTimers left running: {timers}"
+
+
+def _dispose_top_levels(app) -> None:
+    """Close and delete every top-level widget a test left, so the next test's event
+    processing never paints a widget whose Python side is being collected (a full run
+    once crashed inside pyqtgraph's ImageItem.paint at the start of a later test)."""
+    import gc
+
+    from PySide6 import QtCore
+    from shiboken6 import isValid
+    for w in app.topLevelWidgets():
+        if isValid(w):
+            w.close()
+            w.deleteLater()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    gc.collect()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture
