@@ -8,7 +8,9 @@ written and tuned; three held-out sets followed (``ho_``, ``ho2_``, ``ho3_``), e
 labelled a priori after the rules were frozen and scored once; the first two then
 joined the tune split when their failures were studied. Only ``ho3_`` is the test split.
 """
-import json, os, sys
+import json
+import os
+import sys
 from pathlib import Path
 OUT = str(Path(__file__).resolve().parent / "scenarios")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtWidgets
 
 from workbench.ui.experiments_view import (CapacityView, CompareView, LearningCurveView,
                                            RangeTestView, SweepDialog)
