@@ -78,7 +78,7 @@ class History:
             for f in STEP_FIELDS + LAYER_FIELDS:
                 self._s[f].append(getattr(chunk, f))
 
-    def append_eval(self, row: dict) -> None:
+    def append_evaluation(self, row: dict) -> None:
         for f in EVAL_FIELDS:
             v = row[f]
             self._e[f].append(np.array([np.nan if v is None else v], dtype=np.float64))

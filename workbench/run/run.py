@@ -474,7 +474,7 @@ class Run:
                "test_loss": vl, "train_acc": ta, "test_acc": va,
                "eval_dead": dead, "eval_sat": satf}
         self.evaluations.append(row)
-        self.history.append_eval(row)
+        self.history.append_evaluation(row)
         self._evaluated_at = self.step
         self._notify("on_evaluation", row)
         return row
