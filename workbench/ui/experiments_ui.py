@@ -28,7 +28,7 @@ from ..config import ConfigError
 from .diagnostics_ui import (REMEDY_COLOR, ChecksDialog, ProvenanceBanner, ProvenanceWatcher,
                              RemedyResult, sanity_checks, train_remedy)
 from .experiments_view import (CapacityView, CompareView, ExperimentTask, LearningCurveView,
-                               RangeTestView, SweepDialog)
+                               RangeTestView, SweepDialog, add_run_bar)
 from .panels.landscape import LandscapeView
 
 log = logging.getLogger(__name__)
@@ -386,21 +386,7 @@ class ExperimentDialog(QtWidgets.QDialog):
         lay.addWidget(q)
         self.form = ParamForm(kind.params)
         lay.addWidget(self.form)
-        bar = QtWidgets.QHBoxLayout()
-        self.progress = QtWidgets.QProgressBar()
-        self.progress.setFormat("%v / %m")
-        bar.addWidget(self.progress, 1)
-        self.run_button = QtWidgets.QPushButton("Run")
-        self.run_button.clicked.connect(self.start)
-        self.cancel_button = QtWidgets.QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        bar.addWidget(self.run_button)
-        bar.addWidget(self.cancel_button)
-        lay.addLayout(bar)
-        self.message = QtWidgets.QLabel("")
-        self.message.setWordWrap(True)
-        lay.addWidget(self.message)
+        add_run_bar(self, lay, "Run", "%v / %m")
         self.view = kind.make_view()
         lay.addWidget(self.view, 1)
         self.resize(900, 700)

@@ -22,6 +22,29 @@ SUGGEST_COLOR = "#2ca02c"
 DIVERGE_COLOR = "#d62728"
 
 
+
+def add_run_bar(owner, lay: QtWidgets.QVBoxLayout, run_text: str, fmt: str) -> None:
+    """Add a progress bar, Run and Cancel buttons and a message line to ``lay``.
+
+    Sets ``owner.progress``, ``owner.run_button``, ``owner.cancel_button`` and
+    ``owner.message``; the buttons call ``owner.start`` and ``owner.cancel``.
+    """
+    bar = QtWidgets.QHBoxLayout()
+    owner.progress = QtWidgets.QProgressBar()
+    owner.progress.setFormat(fmt)
+    bar.addWidget(owner.progress, 1)
+    owner.run_button = QtWidgets.QPushButton(run_text)
+    owner.run_button.clicked.connect(owner.start)
+    owner.cancel_button = QtWidgets.QPushButton("Cancel")
+    owner.cancel_button.setEnabled(False)
+    owner.cancel_button.clicked.connect(owner.cancel)
+    bar.addWidget(owner.run_button)
+    bar.addWidget(owner.cancel_button)
+    lay.addLayout(bar)
+    owner.message = QtWidgets.QLabel("")
+    owner.message.setWordWrap(True)
+    lay.addWidget(owner.message)
+
 class ExperimentTask(QtCore.QObject):
     """Run ``fn(progress=..., cancel=..., **kw)`` on a thread; results arrive as signals.
 
@@ -488,21 +511,7 @@ class SweepDialog(QtWidgets.QDialog):
         lay.addLayout(form)
         self.where.currentIndexChanged.connect(self._on_where_changed)
         self._on_where_changed(0)
-        bar = QtWidgets.QHBoxLayout()
-        self.progress = QtWidgets.QProgressBar()
-        self.progress.setFormat("%v / %m runs")
-        bar.addWidget(self.progress, 1)
-        self.run_button = QtWidgets.QPushButton("Run sweep")
-        self.run_button.clicked.connect(self.start)
-        self.cancel_button = QtWidgets.QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        bar.addWidget(self.run_button)
-        bar.addWidget(self.cancel_button)
-        lay.addLayout(bar)
-        self.message = QtWidgets.QLabel("")
-        self.message.setWordWrap(True)
-        lay.addWidget(self.message)
+        add_run_bar(self, lay, "Run sweep", "%v / %m runs")
         self.compare = CompareView()
         self.compare.run_activated.connect(self.run_activated)
         lay.addWidget(self.compare, 1)
