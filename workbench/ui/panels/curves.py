@@ -22,8 +22,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt import QLabeledDoubleSlider
 
 from ..context import RunContext, layer_color
-from .timeaxis import (LOD_MIN_POINTS, TEST_COLOR, TRAIN_COLOR, EMACache, PeakDecimator,
-                       TimePanel)
+from .timeaxis import (TEST_COLOR, THICK_BUCKETS, THICK_LOD_MIN_POINTS, TRAIN_COLOR,
+                       EMACache, PeakDecimator, TimePanel)
 
 DASH = QtCore.Qt.PenStyle.DashLine
 RATIO_TARGET = 1e-3          # the rule of thumb: each step changes weights by ~0.1 %
@@ -134,8 +134,9 @@ class LossPanel(TimePanel):
             item.setZValue(-1)                  # behind the live run's curves
             item.setClipToView(True)
             item.setDownsampling(auto=True, method="peak")
-            if y.size > LOD_MIN_POINTS and x.size and np.all(np.diff(x) == 1):
-                item.setData(*PeakDecimator().update(y, float(x[0])))
+            # a dashed 1.5 px pen is costly per point (timeaxis.THICK_BUCKETS)
+            if y.size > THICK_LOD_MIN_POINTS and x.size and np.all(np.diff(x) == 1):
+                item.setData(*PeakDecimator(THICK_BUCKETS).update(y, float(x[0])))
             else:
                 item.setData(x, y)
             self._overlay_items.append((item, (str(label), x, y)))
