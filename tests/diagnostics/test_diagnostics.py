@@ -90,6 +90,54 @@ def test_score_counts():
     assert s["false_alarm_rate"] == 1.0 and s["precision"] == 0.5
 
 
+# --- the compiled chunk reduction ---------------------------------------------------------
+def test_upper_median_matches_numpy_partition_with_nan_and_inf():
+    from workbench.diagnostics.reduce import _upper_median
+    rng = np.random.default_rng(0)
+    buf = np.zeros(64)
+    for n in (1, 2, 3, 7, 20, 63, 64):
+        for _ in range(40):
+            a = rng.choice([0.0, 1.0, 2.0, np.inf, np.nan, -np.inf], n) \
+                if rng.random() < 0.3 else rng.normal(size=n)
+            want = np.partition(a, n // 2)[n // 2]
+            got = _upper_median(a, buf)
+            assert got == want or (np.isnan(got) and np.isnan(want)), (a, got, want)
+
+
+class _Chunks:
+    def __init__(self):
+        self.chunks = []
+
+    def on_chunk(self, run, chunk):
+        self.chunks.append(chunk)
+
+
+@pytest.mark.parametrize("name", ["healthy_xor_tanh", "nan_regline_lr1", "osc_regplane_fb",
+                                  "explode_deep_relu_normal", "lrlow_circle_tanh"])
+def test_compiled_chunk_stats_equal_the_numpy_reference(name):
+    """Monitor._chunk_stats (one compiled call) gives exactly what the plain numpy
+    version gives, chunk by chunk, state included (NaN, full batch, doubling norms)."""
+    import dataclasses
+    run = Run(ALL[name]["config"])
+    rec = _Chunks()
+    run.add_listener(rec)
+    run.run_steps(min(run.total_steps, 600), max_chunk=37)   # many small chunks
+    run.set_hyperparameters(lr=run.hp["lr"])
+    run.run_steps(200)
+    a, b = Monitor(run), Monitor(run)
+    for c in rec.chunks:
+        x, y = a._chunk_stats(c), b._chunk_stats_numpy(c)
+        for f in dataclasses.fields(x):
+            u, v = getattr(x, f.name), getattr(y, f.name)
+            if isinstance(v, np.ndarray):
+                np.testing.assert_array_equal(u, v)
+            else:
+                assert u == v or (u != u and v != v), (c.start, f.name, u, v)
+        for k in ("ur_recent", "g_recent", "doublings", "prev_block"):
+            assert a.state.get(k) == b.state.get(k), (c.start, k)
+    assert len(rec.chunks) > 5 or (rec.chunks and run.nonfinite is not None)
+
+
 # --- findings: contract, severity, resolution -------------------------------------------
 def test_finding_fields_and_severity():
     run = train(ALL["nan_regline_lr1"]["config"])
@@ -249,6 +297,29 @@ def test_nan_provenance_names_step_layer_and_quantity():
     assert p.what in ("weights", "activations", "loss", "gradients", "update")
     assert p.layer == 0 and str(bad) in p.message
     assert run.step == bad - 1 and np.all(np.isfinite(run.network.theta))
+
+
+def test_nan_provenance_update_message_has_no_overflowed_norm():
+    # the gradient of a line fit at lr 1 reaches 2e154 per component: squaring it for
+    # the norm used to overflow and the message said "largest gradient norm inf"
+    run = Run(ALL["nan_regline_lr1"]["config"])
+    run.run_steps(run.total_steps)
+    p = nan_provenance(run)
+    assert p.what == "update"
+    assert "norm inf" not in p.message and "every gradient were finite" in p.message
+    assert "made the weights overflow to inf" in p.message
+    g = p.detail["gradient_norms"][0]
+    assert 1e150 < g < 1e160 and p.detail["gradient_norm_overflow"] is False
+    json.dumps(p.to_dict(), allow_nan=False)
+
+
+def test_norm_without_overflow_and_its_words():
+    from workbench.diagnostics.provenance import _LOG10_MAX, _norm, _plain_norm
+    big = np.full(4, 1.5e308)                  # finite values, norm 3e308 > float max
+    assert _norm(big) == pytest.approx(np.log10(3.0) + 308)
+    assert _norm(big) > _LOG10_MAX and _plain_norm(_norm(big)) is None
+    assert _norm(np.array([3.0, 4.0])) == pytest.approx(np.log10(5.0))
+    assert _norm(np.zeros(3)) == -np.inf
 
 
 def test_nan_provenance_activation_overflow():

@@ -177,6 +177,27 @@ def test_range_test_suggestion_lies_below_the_known_divergence_point():
     assert "suggested lr" in res.verdict
 
 
+def test_range_suggestion_is_a_tenth_of_the_minimum_not_the_steepest_point():
+    # a synthetic range-test curve like the spiral's: a steep drop around lr 3e-3, a slow
+    # further decline to the minimum near lr 0.2, divergence above 1 (mini-batch noise)
+    from workbench.experiments.lr import analyse_range
+    lr = np.logspace(-5, 1, 300)
+    x = np.log10(lr)
+    loss = 0.7 - 0.35 / (1 + np.exp(-6 * (x + 2.5)))          # steepest at 3e-3
+    loss -= 0.15 * np.clip((x + 2) / 1.3, 0, 1)                # slow decline to 0.2
+    loss += 0.2 * np.exp(4 * (x - 0.0)) * (x > -0.7)           # rises, then diverges
+    loss += np.random.default_rng(0).normal(0, 0.01, lr.shape)
+    sm, div, steep, sugg = analyse_range(lr, loss)
+    i_min = int(np.argmin(sm[:np.searchsorted(lr, div)]))
+    assert 1e-3 < steep < 1e-2                                 # the steep drop
+    assert 0.1 < lr[i_min] < 0.4                               # the bottom of the curve
+    assert sugg == pytest.approx(lr[i_min] / 10)               # fastai's Minimum rule
+    assert sugg > 3 * steep and sugg < div
+    # a curve that only rises: no minimum inside the range, a decade below divergence
+    sm, div, steep, sugg = analyse_range(lr, 0.5 + 0.01 * np.arange(300) ** 1.5)
+    assert div is not None and sugg == pytest.approx(div / 10)
+
+
 def test_lr_test_picks_the_fastest_rate_that_does_not_diverge():
     res = lr_test(LINREG, workers=0)
     assert res.lrs == [1.0, 0.1, 0.01]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import reduce as RD
 from . import rules as R
 
 TAIL = 32          # losses kept across chunks (diverging level, full-batch zig-zag)
@@ -117,6 +118,12 @@ class Monitor:
         self.last_eval: dict = {}
         self.state: dict = {}
         self._tail = np.zeros(0)
+        self._tail_buf = np.zeros(TAIL)          # reduce_chunk's in-place tail
+        self._n_tail = 0
+        self._res = np.zeros(RD.N_RESULTS)
+        self._scratch = np.zeros(max(WINDOW, TAIL))
+        self._min_wnorm = np.ascontiguousarray(R.TINY_WEIGHTS * self.ref_wnorm,
+                                               dtype=np.float64)
         self._findings: list[Finding] = []
         self._open: dict[str, Finding] = {}
         self._last: dict[str, Finding] = {}
@@ -284,8 +291,72 @@ class Monitor:
             del self._open[r.code]
 
     def _chunk_stats(self, c) -> ChunkStats:
-        """Reduce one chunk to the few numbers the rules read (about a dozen numpy calls
-        on at most the last WINDOW steps: the cost does not grow with the chunk)."""
+        """Reduce one chunk to the few numbers the rules read: one compiled call
+        (:func:`reduce.reduce_chunk`) over at most the last WINDOW steps for the medians
+        and one pass for the gradient-norm blocks. Same results as
+        :meth:`_chunk_stats_numpy` (the tests hold them equal), at a few microseconds
+        instead of 60-150 (the Monitor's share of a fast kernel's time)."""
+        run = self.run
+        end = c.start + c.n
+        cs = ChunkStats(end=end)
+        loss = c.loss
+        # the kernel stops right after the first non-finite step: only the last can be
+        last = float(loss[-1])
+        fl = int(c.flags[-1])
+        m = c.n
+        if fl or not math.isfinite(last):
+            cs.first_bad = end
+            cs.bad_what = [n for bit, n in ((1, "loss"), (2, "gradients"), (4, "weights"))
+                           if fl & bit] or ["loss"]
+            m -= 1
+        st = self.state
+        warm = max(0, int(R.WARMUP_EPOCHS * run.steps_per_epoch) - c.start)
+        prev = st.get("prev_block")
+        res = self._res
+        RD.reduce_chunk(loss, m, self._tail_buf, self._n_tail, c.uratio, c.wnorm, c.gnorm,
+                        max(warm, m - WINDOW), self._min_wnorm, WINDOW, 20, BLOCK,
+                        prev is not None, 0.0 if prev is None else prev,
+                        st.get("doublings", 0), res, self._scratch)
+        (n_tail, recent, status, ur_med, ur_layer, ratio, gx, dbl,
+         prev_block) = res.tolist()
+        n_tail = self._n_tail = int(n_tail)
+        if m > 0:
+            cs.last_finite = float(loss[m - 1])
+        if n_tail:
+            cs.tail = self._tail = self._tail_buf[:n_tail].copy()
+            cs.recent = recent
+        if m <= 0:
+            return cs
+        if status == 1.0:
+            cs.uratio_med, cs.uratio_layer = ur_med, int(ur_layer)
+            st["ur_recent"] = ur_med
+        elif status == 2.0:
+            st["ur_recent"] = None
+        if ratio == ratio:                      # not NaN
+            cs.ratio = ratio
+        finite = math.isfinite(gx)
+        st["g_recent"] = gx > 1e-12 if finite else None
+        if finite:
+            cs.gmax = gx
+            st["doublings"] = int(dbl)
+            st["prev_block"] = prev_block
+        self._full_batch_stats(cs)
+        return cs
+
+    def _full_batch_stats(self, cs: ChunkStats) -> None:
+        if self.full_batch and self._tail.size >= 12:
+            # full batch: without noise the loss should fall on every step; share of
+            # steps on which it rises by more than OSC_AMPLITUDE of its value, and
+            # falls (a loss that only rises is diverging, not oscillating)
+            t = self._tail[-24:]
+            rel = np.diff(t) / np.maximum(np.abs(t[:-1]), 1e-300)
+            cs.alternation = float(min(np.mean(rel > R.OSC_AMPLITUDE),
+                                       np.mean(rel < -R.OSC_AMPLITUDE)))
+            cs.osc_amplitude = float(np.max(rel))
+
+    def _chunk_stats_numpy(self, c) -> ChunkStats:
+        """The reference for :meth:`_chunk_stats` in plain numpy (the tests compare
+        the two; not used while training). Keeps its own tail in ``_tail``."""
         run = self.run
         end = c.start + c.n
         cs = ChunkStats(end=end)

@@ -28,21 +28,24 @@ class Provenance:
                 "message": self.message, "detail": self.detail}
 
 
-def _batch(run, state) -> tuple[np.ndarray, np.ndarray]:
-    """The mini-batch the failing step used (the run is positioned just before it)."""
-    pos = int(run._counters[2])  # noqa: SLF001 - C_POS
+def _batch(run) -> tuple[np.ndarray, np.ndarray]:
+    """The mini-batch the failing step used (the run is positioned just before it).
+
+    Reads the run through its public state (``get_state``: counters, data order, RNG)
+    and data (``dataset``, ``network.targets``), as the kernel sees them."""
+    from ..core import kernels as K
+    state = run.get_state()
+    pos = int(state["counters"][K.C_POS])
+    perm = state["perm"]
     n = run.n_train
     if pos == 0:
-        # the epoch's shuffle happens inside the step: replay it on a copy
-        from ..core import kernels as K
-        perm = run._perm.copy()  # noqa: SLF001
-        rng = run._rng.copy()  # noqa: SLF001
-        K.shuffle_inplace(perm, rng)
-    else:
-        perm = run._perm  # noqa: SLF001
+        # the epoch's shuffle happens inside the step: replay it on the copies
+        K.shuffle_inplace(perm, state["rng"])
     B = min(run.hp["batch_size"], n - pos)
     idx = perm[pos:pos + B]
-    return run._X[idx], run._Y[idx]  # noqa: SLF001
+    ds = run.dataset
+    X = np.ascontiguousarray(ds.X_train[idx], dtype=run.dtype)
+    return X, run.network.targets(ds.y_train[idx])
 
 
 def nan_provenance(run) -> Provenance | None:
@@ -64,7 +67,7 @@ def nan_provenance(run) -> Provenance | None:
         l = _first_bad_layer(net, theta)
         return Provenance(bad_step, "weights", l, f"step {bad_step}: the weights of layer "
                           f"{l + 1} were already non-finite before the step", {})
-    X, Y = _batch(run, None)
+    X, Y = _batch(run)
     zs, as_ = net.forward(X)
     for l, (z, a) in enumerate(zip(zs, as_)):
         for what, arr in (("pre-activations", z), ("activations", a)):
@@ -89,16 +92,45 @@ def nan_provenance(run) -> Provenance | None:
                               f"of layer {l + 1} ({names[l]}) became non-finite first "
                               f"(backpropagating from the output)", {"loss": loss})
     # everything of the forward/backward pass is finite: the update overflowed
-    with np.errstate(over="ignore"):      # norms of huge finite values may overflow
-        gnorm = [float(np.linalg.norm(np.concatenate([dW.ravel(), db])))
-                 for dW, db in grads]
-        wnorm = [float(np.linalg.norm(W)) for W, _ in net.weights]
-    l = int(np.argmax(np.array(gnorm) * run.current_lr / np.maximum(wnorm, 1e-300)))
-    return Provenance(bad_step, "update", l, f"step {bad_step}: loss and gradients were "
-                      f"finite (loss {loss:.3g}, largest gradient norm {max(gnorm):.3g} in "
-                      f"layer {l + 1}) but the update by lr {run.current_lr:.3g} made the "
-                      "weights overflow", {"loss": loss, "gradient_norms": gnorm,
-                                           "weight_norms": wnorm})
+    gnorm = [_norm(np.concatenate([dW.ravel(), db])) for dW, db in grads]
+    wnorm = [_norm(W) for W, _ in net.weights]
+    lr = run.current_lr
+    # the layer whose step was largest against its weights (log10: norms may overflow)
+    rel = [g + np.log10(lr) - max(w, -300.0) for g, w in zip(gnorm, wnorm)]
+    l = int(np.argmax(rel))
+    g = gnorm[l]
+    if g > _LOG10_MAX:
+        what = (f"the gradient norm of layer {l + 1} ({names[l]}) overflowed to inf "
+                f"(every component was finite, the largest {_maxabs(grads[l][0]):.3g}; the "
+                f"norm is about 1e{g:.0f}, beyond the largest float64, 1.8e308)")
+    else:
+        what = f"the largest gradient norm was {10 ** g:.3g}, in layer {l + 1} ({names[l]})"
+    return Provenance(bad_step, "update", l, f"step {bad_step}: the loss ({loss:.3g}) and "
+                      f"every gradient were finite, but {what}; the update by lr {lr:.3g} "
+                      "made the weights overflow to inf",
+                      {"loss": loss, "gradient_norms": [_plain_norm(v) for v in gnorm],
+                       "weight_norms": [_plain_norm(v) for v in wnorm],
+                       "log10_gradient_norms": gnorm,
+                       "log10_weight_norms": wnorm,
+                       "gradient_norm_overflow": bool(g > _LOG10_MAX)})
+
+
+_LOG10_MAX = float(np.log10(np.finfo(np.float64).max))
+
+
+def _plain_norm(lg: float) -> float | None:
+    """A norm from its log10; None where it overflows float64."""
+    return None if lg > _LOG10_MAX else float(10 ** lg)
+
+
+def _norm(a: np.ndarray) -> float:
+    """log10 of the Euclidean norm of ``a`` without overflow (-inf for zeros): the
+    largest |value| times the norm of the rescaled array."""
+    a = np.asarray(a, dtype=np.float64).ravel()
+    m = float(np.max(np.abs(a))) if a.size else 0.0
+    if m == 0.0 or not np.isfinite(m):
+        return -np.inf if m == 0.0 else np.inf
+    return float(np.log10(m) + np.log10(np.linalg.norm(a / m)))
 
 
 def _maxabs(a: np.ndarray) -> float:

@@ -141,8 +141,9 @@ class RangeTestResult:
         The rate where the smoothed loss fell fastest per decade of lr (slope taken over
         :data:`SLOPE_SPAN` decades either side), before its minimum.
     suggested_lr : float
-        ``steepest_lr`` when found, else a decade below the divergence; always below
-        ``divergence_lr``.
+        A tenth of the rate at the minimum of ``smooth`` before the divergence (fastai's
+        ``SuggestionMethod.Minimum``); a decade below the divergence when the loss never
+        fell; always below ``divergence_lr``.
     verdict : str
     """
     lr: np.ndarray
@@ -216,8 +217,16 @@ def analyse_range(lr: np.ndarray, loss: np.ndarray, stop_factor: float = 4.0,
             j = int(np.argmin(slope))
             if slope[j] < 0:
                 steep = float(lr[j + k])
-    if steep is not None and (div_lr is None or steep < div_lr):
-        sugg = steep
+    # The suggestion: a tenth of the rate at the minimum of the smoothed loss. This is
+    # fastai's documented rule (Learner.lr_find, SuggestionMethod.Minimum: "the learning
+    # rate at the minimum loss, divided by 10"; S. Gugger, "How do you find a good
+    # learning rate", 2018: "an order of magnitude before the minimum"), after Smith,
+    # "Cyclical learning rates for training neural networks" (WACV 2017, sec. 3.3). The
+    # steepest descent point is kept for display only: on a noisy mini-batch curve it can
+    # sit decades below the minimum (the spiral: 0.002 while the loss bottoms near 0.2).
+    i_min = int(np.argmin(sm[:end])) if end >= 1 else None
+    if i_min is not None and i_min > 0:
+        sugg = float(lr[i_min]) / 10.0
     elif div_lr is not None:
         sugg = div_lr / 10.0
     else:
@@ -253,7 +262,8 @@ def range_test(config, *, lr_min: float = 1e-5, lr_max: float = 10.0, steps: int
         verdict = (f"the loss never diverged up to lr {lr[-1]:.3g}: raise lr_max "
                    f"(the range test needs to see divergence)")
     else:
-        how = "steepest descent of the loss" if sugg == steep else "a decade below divergence"
+        how = ("a decade below divergence" if div is not None and sugg == div / 10.0
+               else "a tenth of the rate at the minimum of the loss")
         verdict = (f"suggested lr {sugg:.3g} ({how}); the loss diverges from lr "
                    f"{div:.3g}" if div is not None else
                    f"suggested lr {sugg:.3g} ({how}); no divergence up to {lr[-1]:.3g}")
