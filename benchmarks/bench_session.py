@@ -6,9 +6,12 @@ Workload W1 of the core benchmark: 2 -> 8 tanh -> 8 tanh -> 1 sigmoid, BCE, 1,00
 spiral points, batch 10, SGD lr 0.03 momentum 0.9 (diagnostics on, as in the window).
 
 Reports
-  * training steps/s without and with recording (same process, alternating rounds,
-    median of R; targets: overhead at most 5 %), the time the training thread spent in
-    the recorder's callbacks and blocked on its queue;
+  * training steps/s without and with recording (target: overhead at most 5 %): one
+    process trains two identical runs, one recording, in alternating segments of N steps
+    (order swapped every round, R rounds): the machine's drift (other processes, clock)
+    is shared by the two segments of a round, and the median of the per-round ratios is
+    the overhead. Also the training thread's steps per CPU second both ways, its time in
+    the recorder's callbacks and blocked on its queue, and the writer thread's CPU time;
   * the file size per 100,000 steps (metrics, snapshots, total);
   * the time to open a 100,000-step session and read all its metrics;
   * the time of ``snapshot_at`` at random steps (target under 50 ms), cold (new reader)
@@ -61,18 +64,27 @@ class _Timed:
         return timed
 
 
-def train(steps: int, path: Path | None) -> dict:
+def _new_run(path: Path | None):
     run = Run(W1, session=path)
     timed = None
     if run.recorder is not None:
         timed = _Timed(run.recorder)
         run.listeners[run.listeners.index(run.recorder)] = timed
     run.run_steps(1)
+    return run, timed
+
+
+def _segment(run, steps: int) -> tuple[float, float]:
+    """Wall and training-thread CPU seconds of ``steps`` more steps of ``run``."""
     tic, cpu = time.perf_counter(), time.thread_time()
     run.run_steps(steps)
-    dt, cpu = time.perf_counter() - tic, time.thread_time() - cpu
-    # CPU time of the training thread: far less sensitive than wall time to other
-    # processes on a busy machine (it misses waits for the GIL, which wall time shows)
+    return time.perf_counter() - tic, time.thread_time() - cpu
+
+
+def train(steps: int, path: Path | None) -> dict:
+    """One run of ``steps`` steps (recording to ``path`` when given) and its rates."""
+    run, timed = _new_run(path)
+    dt, cpu = _segment(run, steps)
     out = {"steps_per_s": steps / dt, "steps_per_cpu_s": steps / cpu}
     if timed is not None:
         out["callback_s"] = timed.seconds
@@ -85,49 +97,82 @@ def train(steps: int, path: Path | None) -> dict:
     return out
 
 
+def overhead(steps: int, repeats: int, path: Path, log) -> dict:
+    """Two identical W1 runs, one recording to ``path``, trained in alternating segments
+    of ``steps`` steps for ``repeats`` rounds (the order swapped every round)."""
+    plain, _ = _new_run(None)
+    rec, timed = _new_run(path)
+    rows = []
+    for r in range(repeats):
+        order = (plain, rec) if r % 2 == 0 else (rec, plain)
+        res = {}
+        for run in order:
+            res[run is rec] = _segment(run, steps)
+        rows.append(res)
+        log(f"  round {r + 1:2d}: {steps / res[False][0]:9,.0f} steps/s without, "
+            f"{steps / res[True][0]:9,.0f} with ({100 * (1 - res[False][0] / res[True][0]):+5.1f} %)")
+    tic = time.perf_counter()
+    rec.finish()
+    close_s = time.perf_counter() - tic
+    r = rec.recorder
+    med = statistics.median
+    q = statistics.quantiles([1 - a[False][0] / a[True][0] for a in rows], n=4)
+    return {
+        "steps_per_s_without": med(steps / a[False][0] for a in rows),
+        "steps_per_s_with": med(steps / a[True][0] for a in rows),
+        "overhead": med(1 - a[False][0] / a[True][0] for a in rows),
+        "overhead_q1": q[0], "overhead_q3": q[2],
+        "overhead_total": 1 - sum(a[False][0] for a in rows) / sum(a[True][0] for a in rows),
+        "steps_per_cpu_s_without": med(steps / a[False][1] for a in rows),
+        "steps_per_cpu_s_with": med(steps / a[True][1] for a in rows),
+        "overhead_cpu": med(1 - a[False][1] / a[True][1] for a in rows),
+        "callback_s_per_100k": timed.seconds * 100_000 / (steps * repeats),
+        "writer_cpu_s_per_100k": r.writer_cpu_seconds * 100_000 / (steps * repeats + 1),
+        "blocked_s": r.blocked_seconds, "commits": r.commits, "close_s": close_s,
+        "snapshots_per_100k": _count(path, "snapshots") * 100_000 / (steps * repeats + 1),
+    }
+
+
+def _count(path: Path, table: str) -> int:
+    import sqlite3
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        con.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--steps", type=int, default=100_000)
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--steps", type=int, default=100_000,
+                    help="steps per segment of the overhead rounds, and of the session "
+                         "used for size, open and seek times")
+    ap.add_argument("--repeats", type=int, default=15, help="overhead rounds (at least 7)")
     ap.add_argument("--seeks", type=int, default=60)
     args = ap.parse_args()
+    if args.repeats < 7 or args.steps < 1000:
+        ap.error("--repeats must be at least 7 and --steps at least 1000")
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     warmup()
     tmp = Path(tempfile.mkdtemp(prefix="bench-session-"))
-    plain, rec = [], []
-    for r in range(args.repeats):
-        order = (False, True) if r % 2 == 0 else (True, False)
-        for with_session in order:
-            p = tmp / f"r{r}.wbsession" if with_session else None
-            res = train(args.steps, p)
-            (rec if with_session else plain).append(res)
-            if p is not None and r < args.repeats - 1:
-                p.unlink()
-    sp = statistics.median(x["steps_per_s"] for x in plain)
-    sr = statistics.median(x["steps_per_s"] for x in rec)
-    overhead = 1.0 - sr / sp
-    # paired: each round's two runs ran back to back, so the machine's drift cancels
-    paired = statistics.median(1.0 - b["steps_per_s"] / a["steps_per_s"]
-                               for a, b in zip(plain, rec))
-    cp = statistics.median(x["steps_per_cpu_s"] for x in plain)
-    cr = statistics.median(x["steps_per_cpu_s"] for x in rec)
-    cpu_overhead = 1.0 - cr / cp
-    log(f"W1 steps per CPU second of the training thread: without recording {cp:,.0f}, "
-        f"with {cr:,.0f}: overhead {100 * cpu_overhead:.1f} %")
-    log(f"W1 steps/s: without recording {sp:,.0f}, with {sr:,.0f}: overhead "
-        f"{100 * overhead:.1f} % (medians of {args.repeats}); median of paired rounds "
-        f"{100 * paired:.1f} %")
-    cb = statistics.median(x["callback_s"] for x in rec)
-    bl = max(x["blocked_s"] for x in rec)
-    wc = statistics.median(x["writer_cpu_s"] for x in rec)
-    log(f"writer thread CPU: {1e3 * wc:.0f} ms per {args.steps:,} steps, "
-        f"{statistics.median(x['commits'] for x in rec):.0f} commits")
-    log(f"training thread in recorder callbacks: {1e3 * cb:.1f} ms per {args.steps:,} steps "
-        f"({100 * cb * sr / args.steps:.2f} % of training); blocked on the queue: "
-        f"{1e3 * bl:.1f} ms (max)")
+    ov = overhead(args.steps, args.repeats, tmp / "overhead.wbsession", log)
+    (tmp / "overhead.wbsession").unlink()
+    log(f"W1 steps/s: without recording {ov['steps_per_s_without']:,.0f}, with "
+        f"{ov['steps_per_s_with']:,.0f} (medians of {args.repeats} rounds of "
+        f"{args.steps:,} steps); overhead: median of the rounds {100 * ov['overhead']:.1f} % "
+        f"(quartiles {100 * ov['overhead_q1']:.1f} to {100 * ov['overhead_q3']:.1f} %), "
+        f"all rounds together {100 * ov['overhead_total']:.1f} %")
+    log(f"W1 steps per CPU second of the training thread: without recording "
+        f"{ov['steps_per_cpu_s_without']:,.0f}, with {ov['steps_per_cpu_s_with']:,.0f}: "
+        f"overhead {100 * ov['overhead_cpu']:.1f} %")
+    log(f"per 100,000 steps: writer thread CPU {1e3 * ov['writer_cpu_s_per_100k']:.0f} ms, "
+        f"training thread in recorder callbacks {1e3 * ov['callback_s_per_100k']:.1f} ms, "
+        f"{ov['snapshots_per_100k']:.0f} snapshots; blocked on the queue "
+        f"{1e3 * ov['blocked_s']:.1f} ms in all; {ov['commits']} commits")
 
-    path = tmp / f"r{args.repeats - 1}.wbsession"
+    path = tmp / "session.wbsession"
+    one = train(args.steps, path)
     import sqlite3
     con = sqlite3.connect(path)
     metric_bytes = con.execute("SELECT sum(length(data)) FROM chunks").fetchone()[0]
@@ -169,18 +214,14 @@ def main() -> int:
         f"percentile {np.percentile(w, 95):.1f} ms, max {w.max():.1f} ms ({args.seeks} seeks)")
     log(f"open + first snapshot_at: median {1e3 * statistics.median(cold):.1f} ms")
     result = {
-        "workload": "W1", "steps": args.steps, "repeats": args.repeats,
-        "steps_per_s_without": sp, "steps_per_s_with": sr, "overhead": overhead,
-        "overhead_paired": paired, "steps_per_cpu_s_without": cp,
-        "steps_per_cpu_s_with": cr, "overhead_cpu": cpu_overhead,
-        "callback_s_per_run": cb, "writer_cpu_s_per_run": wc, "blocked_s_max": bl,
+        "workload": "W1", "steps": args.steps, "repeats": args.repeats, **ov,
         "file_bytes_per_100k_steps": size * scale,
         "metric_bytes_per_step": metric_bytes / (args.steps + 1),
         "snapshots": n_snaps, "snapshot_bytes_per_100k_steps": snap_bytes * scale,
         "open_s": t_open, "seek_ms_median": float(np.median(w)),
         "seek_ms_p95": float(np.percentile(w, 95)), "seek_ms_max": float(w.max()),
         "open_and_seek_ms": 1e3 * statistics.median(cold),
-        "cpus": os.cpu_count(),
+        "close_s": one["close_s"], "cpus": os.cpu_count(),
     }
     if args.json:
         print(json.dumps(result))
