@@ -530,6 +530,35 @@ def link_step_axis(plot, master) -> StepAxisGroup:
     return group
 
 
+class SteadyViewBox(pg.ViewBox):
+    """A view box whose automatic y range moves only when it must.
+
+    pyqtgraph fits the y range to the data on every change, so while a loss falls the
+    axis, its labels and its grid are redrawn every frame (the costliest part of a
+    time plot's repaint). Here the automatic range keeps its place while the data stay
+    inside it and fill at least :attr:`KEEP_FILL` of it; when it has to move it leaves
+    :attr:`MARGIN` of the data's span free on each side, so small changes do not move it
+    again. A range the user sets (zoom, pan) is unaffected."""
+    KEEP_FILL = 0.6
+    MARGIN = 0.08
+
+    def setRange(self, rect=None, xRange=None, yRange=None, *args, **kwargs):
+        if self._updatingRange and rect is None and yRange is not None:
+            yRange = self._steady(yRange)
+            if yRange is None and xRange is None:
+                return
+        return super().setRange(rect, xRange, yRange, *args, **kwargs)
+
+    def _steady(self, want):
+        lo, hi = float(want[0]), float(want[1])
+        cur_lo, cur_hi = self.viewRange()[1]
+        span = hi - lo
+        if cur_lo <= lo and hi <= cur_hi and span >= self.KEEP_FILL * (cur_hi - cur_lo):
+            return None
+        m = self.MARGIN * span
+        return (lo - m, hi + m)
+
+
 class ValueAxis(pg.AxisItem):
     """A y axis that, on a log scale, labels only 1, 2 and 5 times a power of ten (the
     default labels every minor tick, and the labels run into each other)."""
@@ -599,6 +628,7 @@ class TimePanel(Panel):
         self._data: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # full series per curve
         self._lod: dict[str, PeakDecimator] = {}
         self._lod_on: dict[str, bool] = {}
+        self._eval_keys: dict[str, tuple] = {}
         self._symbols: dict[str, str | None] = {}
         self._plots: list[pg.PlotItem] = []
         self._markers: list[EventMarkers] = []
@@ -655,7 +685,7 @@ class TimePanel(Panel):
     # --- building ---------------------------------------------------------------------
     def _add_time_plot(self, y_label: str, y_units: str | None = None, row: int | None = None,
                        col: int | None = None, show_x_label: bool = True) -> pg.PlotItem:
-        plot = self.graphics.addPlot(row=row, col=col,
+        plot = self.graphics.addPlot(row=row, col=col, viewBox=SteadyViewBox(),
                                      axisItems={"left": ValueAxis("left")})
         plot.hideButtons()              # our "Reset view" replaces the corner "A"
         plot.showGrid(x=True, y=True, alpha=0.15)
@@ -712,10 +742,18 @@ class TimePanel(Panel):
         return item
 
     def _set_evals(self, steps: np.ndarray, series: dict[str, np.ndarray]) -> None:
-        """Show per-evaluation series; their dots go once there are too many to see."""
+        """Show per-evaluation series; their dots go once there are too many to see.
+        Evaluations are rare (about once an epoch): a series whose length and last
+        point are those shown is not handed to its plot item again."""
         few = steps.shape[0] <= EVAL_SYMBOL_MAX
         for name, y in series.items():
             item = self._curves[name]
+            key = (steps.shape[0], float(steps[-1]) if steps.shape[0] else None,
+                   repr(float(y[-1])) if y.shape[0] else None)
+            if self._eval_keys.get(name) == key and name in self._data:
+                self._data[name] = (steps, y)
+                continue
+            self._eval_keys[name] = key
             want = self._symbols.get(name) if few else None
             if item.opts["symbol"] != want:
                 item.setSymbol(want)
@@ -771,6 +809,7 @@ class TimePanel(Panel):
                 if item in p.listDataItems():
                     p.removeItem(item)
         self._curves, self._data, self._lod, self._lod_on = {}, {}, {}, {}
+        self._eval_keys = {}
         for p in self._plots:
             if p.legend is not None:
                 p.legend.clear()
@@ -841,6 +880,7 @@ class TimePanel(Panel):
         if self._snap is not None and self._pending is None:
             self._pending = self._snap
             self._seq = None
+            self._eval_keys = {}
         self._flush()
 
     # --- bus ---------------------------------------------------------------------------
