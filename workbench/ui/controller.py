@@ -515,5 +515,13 @@ class Controller(QtCore.QObject):
             self.runner.submit(lambda run: run.apply_pending())
 
 
+def epoch_text(epoch: int, epochs: int) -> str:
+    """The status bar's epoch: "epoch 12/200", and past the configured end (steps taken
+    after the run finished) "epoch 214 (200 planned)", never "214/200"."""
+    if epochs and epoch > epochs:
+        return f"epoch {epoch:,} ({epochs:,} planned)"
+    return f"epoch {epoch:,}/{epochs:,}"
+
+
 def _describe(patch: dict) -> str:
     return ", ".join(f"{k.split('.')[-1]} = {v}" for k, v in patch.items())

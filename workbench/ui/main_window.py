@@ -20,7 +20,7 @@ from ..run.runner import COMPILING, ERROR, FINISHED, NONFINITE, PAUSED, RUNNING,
 from . import app as app_mod
 from .bus import UiBus
 from .config_panel import ConfigPanel
-from .controller import Controller
+from .controller import Controller, epoch_text
 from .examples import EXAMPLES, BY_NAME
 from .live_controls import LiveControls
 from .sessions_ui import SessionsUi
@@ -307,7 +307,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # fixed widths: a label that grows with its number would change the status bar's
         # size hint on every frame and make the whole window re-layout (docks jitter)
         widest = {self.status_label: STATUS_TEXT[COMPILING], self.step_label: "step 99,999,999",
-                  self.epoch_label: "epoch 99,999/99,999", self.rate_label: "9,999,999 steps/s",
+                  self.epoch_label: "epoch 99,999 (9,999 planned)", self.rate_label: "9,999,999 steps/s",
                   self.lr_label: "lr 9.99e-05", self.nan_label: "NaN at step 99,999,999"}
         for w in (self.status_label, self.step_label, self.epoch_label, self.rate_label,
                   self.lr_label, self.nan_label, self.progress):
@@ -381,7 +381,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._set_status_text(text, snap.status)
             self.status_label.setToolTip(snap.message or text)
         self.step_label.setText(f"step {snap.step:,}")
-        self.epoch_label.setText(f"epoch {snap.epoch}/{snap.epochs}")
+        self.epoch_label.setText(epoch_text(snap.epoch, snap.epochs))
         self.rate_label.setText(f"{snap.steps_per_s:,.0f} steps/s")
         self.lr_label.setText(f"lr {snap.lr:.3g}")
         bad = snap.nonfinite is not None

@@ -309,6 +309,53 @@ class _Mode:
         return None
 
 
+#: legend offsets (px) of the four corners, in the order tried on a tie
+LEGEND_CORNERS = ((10, 10), (-10, 10), (-10, -10), (10, -10))
+
+
+def corner_counts(view_range, frac, points) -> list[int]:
+    """How many of ``points`` (x, y arrays) fall in each corner of the view that a legend
+    covering ``frac`` = (fw, fh) of the view's width and height would hide, in the order
+    of :data:`LEGEND_CORNERS` (top-left, top-right, bottom-right, bottom-left)."""
+    (x0, x1), (y0, y1) = view_range
+    fw, fh = frac
+    xl, xr = x0 + fw * (x1 - x0), x1 - fw * (x1 - x0)
+    yt, yb = y1 - fh * (y1 - y0), y0 + fh * (y1 - y0)
+    x, y = points
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    left, right, top, bottom = x <= xl, x >= xr, y >= yt, y <= yb
+    return [int(np.count_nonzero(left & top)), int(np.count_nonzero(right & top)),
+            int(np.count_nonzero(right & bottom)), int(np.count_nonzero(left & bottom))]
+
+
+class LegendPlacer:
+    """Keeps a plot's legend in the corner of the view that hides the fewest data points
+    (a legend over the data hides exactly what the student should look at). Re-placed
+    when the view is resized or the data change (:meth:`place`)."""
+
+    def __init__(self, plot: pg.PlotItem, points: Callable[[], tuple[np.ndarray, np.ndarray]]):
+        self.plot = plot
+        self.points = points
+        self.legend = plot.addLegend(offset=LEGEND_CORNERS[0],
+                                     brush=pg.mkBrush(127, 127, 127, 50),
+                                     pen=pg.mkPen("#555555"))
+        self.corner = LEGEND_CORNERS[0]
+        plot.getViewBox().sigResized.connect(lambda *_: self.place())
+        plot.getViewBox().sigRangeChanged.connect(lambda *_: self.place())
+
+    def place(self) -> None:
+        vb = self.plot.getViewBox()
+        w, h = vb.width(), vb.height()
+        lw, lh = self.legend.width() + 12, self.legend.height() + 12
+        frac = (min(1.0, lw / w), min(1.0, lh / h)) if w > 1 and h > 1 else (0.3, 0.3)
+        counts = corner_counts(vb.viewRange(), frac, self.points())
+        best = LEGEND_CORNERS[int(np.argmin(counts))]
+        if counts[LEGEND_CORNERS.index(self.corner)] > min(counts):
+            self.corner = best
+            self.legend.setOffset(best)
+
+
 def _add_points(plot, ds, colors_train, colors_test, size=7):
     """Train points filled, test points hollow; returns (train_item, test_item)."""
     train = pg.ScatterPlotItem(size=size, pxMode=True)
@@ -572,11 +619,19 @@ class CurveMode(_Mode):
         # A diverging fit would make the range jump; keep the data's range (UI.md).
         plot.setRange(xRange=(self.xs[0], self.xs[-1]),
                       yRange=(float(ys.min()) - ypad, float(ys.max()) + ypad), padding=0)
-        plot.addLegend(offset=(10, 10), brush=pg.mkBrush(127, 127, 127, 50),
-                       pen=pg.mkPen("#555555"))
+        xs_data = np.concatenate([ds.raw_train[:, 0], ds.raw_test[:, 0]
+                                  if len(ds.raw_test) else []])
+
+        def points():
+            x, y = xs_data, ys
+            if self.value is not None:      # the fitted curve is data too
+                x, y = np.concatenate([x, self.xs]), np.concatenate([y, self.value])
+            return x, y
+        self.legend = LegendPlacer(plot, points)
         plot.legend.addItem(self.train, "train")
         plot.legend.addItem(self.test, "test")
         plot.legend.addItem(self.curve, "model")
+        self.legend.place()
 
     @classmethod
     def views(cls, ctx):
@@ -595,6 +650,7 @@ class CurveMode(_Mode):
             return
         self.value = value
         self.curve.setData(self.xs, np.where(np.isfinite(value), value, np.nan))
+        self.legend.place()
 
     def export_csv(self):
         if self.value is None:
@@ -750,10 +806,16 @@ class ScatterMode(_Mode):
         for it in (self.diag, self.train, self.test):
             plot.addItem(it)
         plot.setRange(xRange=(lo - pad, hi + pad), yRange=(lo - pad, hi + pad), padding=0)
-        plot.addLegend(offset=(10, 10), brush=pg.mkBrush(127, 127, 127, 50),
-                       pen=pg.mkPen("#555555"))
+
+        def points():
+            if self.value is None:          # before the first prediction: the diagonal
+                return ys, ys
+            return (np.concatenate([ds.y_train[:, 0], ds.y_test[:, 0]]),
+                    np.concatenate([self.value["train"], self.value["test"]]))
+        self.legend = LegendPlacer(plot, points)
         plot.legend.addItem(self.train, "train")
         plot.legend.addItem(self.test, "test")
+        self.legend.place()
 
     @classmethod
     def views(cls, ctx):
@@ -773,6 +835,7 @@ class ScatterMode(_Mode):
         self.train.setData(ds.y_train[:, 0], value["train"])
         if len(ds.y_test):
             self.test.setData(ds.y_test[:, 0], value["test"])
+        self.legend.place()
 
     def export_csv(self):
         if self.value is None:

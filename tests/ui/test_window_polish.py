@@ -1,0 +1,121 @@
+"""Defects seen in screenshots of the window (issue 3): each test failed before its fix.
+
+- the regression legend covered data points;
+- the network graph's layer titles overlapped for layers of 32 and 10 units (digits);
+- the status bar said "epoch 214/200" after stepping past the configured end;
+- the backprop panel did not refresh when its tab was raised while training was paused.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+pg = pytest.importorskip("pyqtgraph")
+from PySide6 import QtCore, QtWidgets  # noqa: E402
+
+from workbench.run import Run  # noqa: E402
+from workbench.run.runner import Snapshot  # noqa: E402
+from workbench.ui.bus import UiBus  # noqa: E402
+from workbench.ui.context import RunContext  # noqa: E402
+from workbench.ui.controller import epoch_text  # noqa: E402
+from workbench.ui.panels.decision import (  # noqa: E402
+    LEGEND_CORNERS, CurveMode, DecisionPanel, ScatterMode, corner_counts)
+
+REG_SINE = {"seed": 0, "data": {"name": "reg_sine", "n_samples": 200, "noise": 0.1},
+            "model": {"hidden": [[12, "tanh"]], "output": "linear", "loss": "mse"},
+            "optimizer": {"lr": 0.01, "momentum": 0.9}}
+
+
+def trained(cfg: dict, steps: int) -> Run:
+    run = Run(cfg, diagnostics=False)
+    run.run_steps(steps)
+    return run
+
+
+def snapshot(run: Run, views: dict, seq: int) -> Snapshot:
+    return Snapshot(seq=seq, status="paused", step=run.step, epoch=run.epoch,
+                    epoch_progress=run.epoch_progress, total_steps=run.total_steps,
+                    epochs=run.config.training["epochs"], lr=run.current_lr, hp=dict(run.hp),
+                    steps_per_s=0.0, steps=run.history.steps(), evals=run.history.evals(),
+                    events=(), theta=run.network.theta.copy(), nonfinite=None, views=views)
+
+
+def feed(panel, run: Run, seq: int = 1):
+    ctx = RunContext(config=run.config, dataset=run.dataset, network=run.network.copy())
+    panel.set_context(ctx)
+    views = {name: fn(run) for name, (fn, _hz) in panel.worker_views(ctx).items()}
+    panel.update_snapshot(snapshot(run, views, seq))
+
+
+def points_under(item: pg.GraphicsObject, plot: pg.PlotItem, x, y) -> int:
+    """How many data points (view coordinates) lie under ``item`` on screen."""
+    vb = plot.getViewBox()
+    rect = vb.mapSceneToView(item.mapToScene(item.boundingRect())).boundingRect()
+    inside = (x >= rect.left()) & (x <= rect.right()) & (y >= rect.top()) & (y <= rect.bottom())
+    return int(np.count_nonzero(inside))
+
+
+# --- the regression legend -------------------------------------------------------------------------
+@pytest.mark.parametrize("cfg, mode", [
+    (REG_SINE, CurveMode),
+    ({"seed": 0, "data": {"name": "csv_like_reg"}}, ScatterMode),
+])
+def test_regression_legend_hides_no_data(qtbot, cfg, mode, tmp_path):
+    if mode is ScatterMode:      # more than 2 inputs: predicted against true values
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(150, 3))
+        t = X @ np.array([1.0, -2.0, 0.5]) + rng.normal(0, 0.1, 150)
+        path = tmp_path / "reg3.csv"
+        np.savetxt(path, np.column_stack([X, t]), delimiter=",", fmt="%.6f",
+                   header="x1,x2,x3,target", comments="")
+        cfg = {"seed": 0, "data": {"name": "csv", "path": str(path)},
+               "model": {"hidden": [[8, "tanh"]], "output": "linear", "loss": "mse"},
+               "optimizer": {"lr": 0.01}}
+    run = trained(cfg, 400)
+    panel = DecisionPanel(UiBus())
+    qtbot.addWidget(panel)
+    panel.resize(640, 420)
+    panel.show()
+    qtbot.waitExposed(panel)
+    feed(panel, run)
+    QtWidgets.QApplication.processEvents()
+    assert isinstance(panel.mode, mode)
+    legend = panel.plot.legend
+    x, y = panel.mode.legend.points()
+    vb = panel.plot.getViewBox()
+    frac = ((legend.width() + 12) / vb.width(), (legend.height() + 12) / vb.height())
+    counts = corner_counts(vb.viewRange(), frac, (x, y))
+    if mode is CurveMode:
+        # sin(x) is high at the left end: the old top-left legend sat on data
+        assert counts[0] > 0
+    under = points_under(legend, panel.plot, x, y)
+    assert under == min(counts) == 0, (under, counts)
+    assert panel.mode.legend.corner == LEGEND_CORNERS[int(np.argmin(counts))]
+    panel.grab().save(f"/tmp/wb/shots/ui/legend_{mode.__name__}.png")
+
+
+# --- the status bar past the end --------------------------------------------------------------------
+def test_epoch_text_past_the_planned_end():
+    assert epoch_text(3, 200) == "epoch 3/200"
+    assert epoch_text(200, 200) == "epoch 200/200"
+    assert epoch_text(214, 200) == "epoch 214 (200 planned)"
+    assert epoch_text(12_000, 10_000) == "epoch 12,000 (10,000 planned)"
+
+
+def test_status_bar_after_stepping_past_the_end(make_window, waits):
+    cfg = {"data": {"name": "circle", "n_samples": 100}, "model": {"hidden": [[4, "tanh"]]},
+           "training": {"epochs": 2, "batch_size": 10}}
+    win = make_window(cfg)
+    c = win.controller
+    spe = c.run.steps_per_epoch
+    assert c.step(4 * spe)
+    waits.steps(win, 4 * spe)
+    snap = waits.paused(win)
+    c.refresh()
+    win.controller.snapshot_changed.emit(snap)
+    assert snap.epoch > snap.epochs == 2
+    text = win.epoch_label.text()
+    assert text == f"epoch {snap.epoch} (2 planned)"
+    # the fixed-width label shows the whole text
+    assert win.epoch_label.fontMetrics().horizontalAdvance(text) <= win.epoch_label.width()
