@@ -12,7 +12,12 @@ TINY = {"seed": 3, "data": {"name": "xor", "n_samples": 200},
 def record_w1(path, changes=True):
     """A W1 run with a learning-rate change, a hand-set weight and a batch-size change."""
     from workbench.run import Run
-    run = Run(W1, session=path)
+    from workbench.session import recorder as R
+    share, R.SNAPSHOT_COST_SHARE = R.SNAPSHOT_COST_SHARE, 0.0   # every 1000 steps
+    try:
+        run = Run(W1, session=path)
+    finally:
+        R.SNAPSHOT_COST_SHARE = share
     run.run_steps(2100)
     if changes:
         run.set_hyperparameters(lr=0.1)

@@ -81,6 +81,7 @@ class LiveControls(QtWidgets.QToolBar):
             self.addWidget(w)
         self._edits = {"lr": self.lr_edit, "momentum": self.momentum, "decay": self.decay,
                        "l1": self.l1, "l2": self.l2}
+        self._shown: dict | None = None     # replay: the recorded values at the step
         controller.state_changed.connect(self._update_values)
         controller.run_changed.connect(lambda _ctx: self._update_values())
         self._update_values()
@@ -94,19 +95,36 @@ class LiveControls(QtWidgets.QToolBar):
         return ed
 
     # --- from the controller -------------------------------------------------------------
+    def show_values(self, hp: dict | None) -> None:
+        """Replay: show ``hp`` (the hyperparameters in force at the replayed step, keys as
+        ``Run.hp``), read only. None: back to the run's own values, editable."""
+        self._shown = dict(hp) if hp is not None else None
+        ro = hp is not None
+        for ed in self._edits.values():
+            ed.setReadOnly(ro)
+            if ro:
+                ed.clearFocus()
+        for w in (self.lr_slider, self.nesterov, self.batch):
+            w.setEnabled(not ro)
+        self._update_values()
+
+    def _value(self, key: str):
+        if self._shown is not None and key in self._shown:
+            return self._shown[key]
+        return self.controller.config[_CFG_PATH[key]]
+
     def _update_values(self) -> None:
-        cfg = self.controller.config
         for key, ed in self._edits.items():
-            if not ed.hasFocus() or ed.property("invalid"):
-                ed.setText(f"{cfg[_CFG_PATH[key]]:.6g}")
+            if not ed.hasFocus() or ed.property("invalid") or self._shown is not None:
+                ed.setText(f"{self._value(key):.6g}")
             _mark(ed, None)
         with QtCore.QSignalBlocker(self.lr_slider):
             if not self.lr_slider.isSliderDown():
-                self.lr_slider.setValue(lr_to_tick(cfg["optimizer.lr"]))
+                self.lr_slider.setValue(lr_to_tick(self._value("lr")))
         with QtCore.QSignalBlocker(self.nesterov):
-            self.nesterov.setChecked(bool(cfg["optimizer.nesterov"]))
+            self.nesterov.setChecked(bool(self._value("nesterov")))
         with QtCore.QSignalBlocker(self.batch):
-            self.batch.setValue(int(cfg["training.batch_size"]))
+            self.batch.setValue(int(self._value("batch_size")))
 
     # --- user edits ------------------------------------------------------------------------
     def apply(self, key: str, value, text: str | None = None) -> bool:
@@ -117,6 +135,8 @@ class LiveControls(QtWidgets.QToolBar):
         return self.controller.set_live(text, **{key: value})
 
     def _on_edit_finished(self, key: str) -> None:
+        if self._shown is not None:
+            return            # replay: read only
         ed = self._edits[key]
         t = ed.text().strip()
         try:

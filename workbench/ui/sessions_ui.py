@@ -224,10 +224,15 @@ class SessionsUi(QtCore.QObject):
         self._overlay_owner = None          # the run whose overlays we set (a fork)
         self.timeline = TimelineWidget()
         self.timeline.fork_requested.connect(self.continue_from)
-        self.bar = QtWidgets.QToolBar("Replay", window)
+        # a dock of its own, without title bar, at the foot of the top dock area: right
+        # above the bottom tabs (UI.md); a toolbar would sit below every dock
+        self.bar = QtWidgets.QDockWidget("Replay timeline", window)
         self.bar.setObjectName("replay_bar")
-        self.bar.setMovable(False)
-        self.bar.addWidget(self.timeline)
+        self.bar.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        self.bar.setTitleBarWidget(QtWidgets.QWidget(self.bar))
+        self.timeline.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
+                                    QtWidgets.QSizePolicy.Policy.Fixed)
+        self.bar.setWidget(self.timeline)
         self.bar.hide()
         c = self.controller
         c.session_path = self._session_path
@@ -336,11 +341,13 @@ class SessionsUi(QtCore.QObject):
         if old is not None:
             old.close()
         self.replay.failed.connect(lambda msg: self.win.inform("Cannot read the session", msg))
+        # the live controls show the hyperparameters in force at the step (read only);
+        # the configuration form keeps the run's starting settings
+        self.replay.snapshot_changed.connect(self._show_live_values)
+        if self.replay.latest is not None:
+            self._show_live_values(self.replay.latest)
         self._clear_overlays()
-        if self.bar.parent() is self.win and self.win.toolBarArea(self.bar) == \
-                QtCore.Qt.ToolBarArea.NoToolBarArea:
-            self.win.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.bar)
-        self.bar.show()
+        self._place_bar()
         live = "" if reader.closed else " (still being written: follows the live end)"
         parent = f"<br>fork of {Path(reader.parent).name} at step {reader.fork_step:,}" \
             if reader.parent and reader.fork_step is not None else ""
@@ -352,6 +359,19 @@ class SessionsUi(QtCore.QObject):
                   self.win.act_toggle):
             a.setEnabled(False)
         return True
+
+    def _place_bar(self) -> None:
+        """Show the timeline below every dock of the top area (the plots), so right above
+        the bottom tabs, over their whole width."""
+        win, bar = self.win, self.bar
+        A = QtCore.Qt.DockWidgetArea
+        if win.dockWidgetArea(bar) != A.NoDockWidgetArea:
+            win.removeDockWidget(bar)
+        bar.setFloating(False)
+        win.addDockWidget(A.TopDockWidgetArea, bar, QtCore.Qt.Orientation.Vertical)
+        bar.show()
+        h = self.timeline.sizeHint().height()
+        win.resizeDocks([bar], [h], QtCore.Qt.Orientation.Vertical)
 
     def open_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
@@ -367,10 +387,18 @@ class SessionsUi(QtCore.QObject):
         self.timeline.set_step(step)
         return self.replay.show_step_now(self.timeline.step)
 
+    def _show_live_values(self, snap) -> None:
+        live = getattr(self.win, "live_controls", None)
+        if live is not None and self.replay is not None:
+            live.show_values(snap.hp)
+
     def _end_replay(self) -> None:
         if self.replay is not None:
             self.replay.close()
             self.replay = None
+        live = getattr(self.win, "live_controls", None)
+        if live is not None:
+            live.show_values(None)
         self.bar.hide()
         self.controller.bus.cursor_moved.emit(-1)
 
@@ -549,6 +577,9 @@ class SessionsUi(QtCore.QObject):
     # --- drag and drop, shutdown ---------------------------------------------------------------
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt
         T = QtCore.QEvent.Type
+        if obj is self.win and event.type() == T.Show and self.replay is None:
+            self.bar.hide()   # a layout saved during a replay restores it shown
+            return False
         if obj is self.win and event.type() in (T.DragEnter, T.DragMove, T.Drop):
             paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
             paths = [p for p in paths if p.endswith(SUFFIX)]
