@@ -20,6 +20,7 @@ from . import rules as R
 TAIL = 32          # losses kept across chunks (diverging level, full-batch zig-zag)
 BLOCK = 10         # steps per gradient-norm check (doubling rule)
 WINDOW = 64        # steps of a chunk the medians look at (its most recent)
+assert (RD.WINDOW, RD.BLOCK) == (WINDOW, BLOCK), "reduce.py compiles these in"
 
 
 @dataclass
@@ -122,6 +123,8 @@ class Monitor:
         self._n_tail = 0
         self._res = np.zeros(RD.N_RESULTS)
         self._scratch = np.zeros(max(WINDOW, TAIL))
+        self._geom = None
+        self._int_args = np.zeros(6, np.int64)
         self._min_wnorm = np.ascontiguousarray(R.TINY_WEIGHTS * self.ref_wnorm,
                                                dtype=np.float64)
         self._findings: list[Finding] = []
@@ -179,7 +182,19 @@ class Monitor:
 
     @property
     def full_batch(self) -> bool:
-        return self.run.hp["batch_size"] >= self.run.n_train
+        return self._geometry()[3]
+
+    def _geometry(self) -> tuple:
+        """(key, steps per epoch, evaluation cadence, full batch), recomputed only when
+        the batch size or the training-set size changes (the run's properties behind
+        them cost a microsecond or two each, on every chunk and evaluation)."""
+        run = self.run
+        bs = run.hp["batch_size"]
+        n = run.n_train
+        g = self._geom
+        if g is None or g[0] != (bs, n):
+            g = self._geom = ((bs, n), run.steps_per_epoch, run.eval_every, bs >= n)
+        return g
 
     def level(self) -> float:
         """The loss of 'learned nothing' (input-free baseline, else the initial loss)."""
@@ -199,7 +214,8 @@ class Monitor:
 
     def evals_per(self, epochs: float) -> int:
         """Evaluations spanning ``epochs`` epochs (at least 2)."""
-        per = self.run.eval_every / max(1, self.run.steps_per_epoch)
+        _, spe, ee, _ = self._geometry()
+        per = ee / max(1, spe)
         return max(2, int(math.ceil(epochs / max(per, 1e-9))))
 
     def eval_alternation(self):
@@ -261,9 +277,11 @@ class Monitor:
 
     # --- internals ----------------------------------------------------------------------
     def _run_hook(self, hook: str, arg) -> None:
+        opened = self._open
         for r in self._hooks[hook]:
             v = r.fn(self, arg)
-            if v is not None:
+            # a verdict that does not hold changes nothing unless its finding is open
+            if v is not None and (v.holds or r.code in opened):
                 self._apply(r, v)
 
     def _apply(self, r: R.Rule, v: R.Verdict) -> None:
@@ -296,7 +314,6 @@ class Monitor:
         and one pass for the gradient-norm blocks. Same results as
         :meth:`_chunk_stats_numpy` (the tests hold them equal), at a few microseconds
         instead of 60-150 (the Monitor's share of a fast kernel's time)."""
-        run = self.run
         end = c.start + c.n
         cs = ChunkStats(end=end)
         loss = c.loss
@@ -310,13 +327,16 @@ class Monitor:
                            if fl & bit] or ["loss"]
             m -= 1
         st = self.state
-        warm = max(0, int(R.WARMUP_EPOCHS * run.steps_per_epoch) - c.start)
+        warm = max(0, int(R.WARMUP_EPOCHS * self._geometry()[1]) - c.start)
         prev = st.get("prev_block")
         res = self._res
-        RD.reduce_chunk(loss, m, self._tail_buf, self._n_tail, c.uratio, c.wnorm, c.gnorm,
-                        max(warm, m - WINDOW), self._min_wnorm, WINDOW, 20, BLOCK,
-                        prev is not None, 0.0 if prev is None else prev,
-                        st.get("doublings", 0), res, self._scratch)
+        res[0] = 0.0 if prev is None else prev
+        ia = self._int_args
+        ia[0], ia[1], ia[2], ia[3] = m, self._n_tail, max(warm, m - WINDOW), \
+            st.get("doublings", 0)
+        ia[4] = prev is not None
+        RD.reduce_chunk(loss, c.uratio, c.wnorm, c.gnorm, self._tail_buf, self._min_wnorm,
+                        ia, res, self._scratch)
         (n_tail, recent, status, ur_med, ur_layer, ratio, gx, dbl,
          prev_block) = res.tolist()
         n_tail = self._n_tail = int(n_tail)
@@ -344,7 +364,7 @@ class Monitor:
         return cs
 
     def _full_batch_stats(self, cs: ChunkStats) -> None:
-        if self.full_batch and self._tail.size >= 12:
+        if self._n_tail >= 12 and self.full_batch:
             # full batch: without noise the loss should fall on every step; share of
             # steps on which it rises by more than OSC_AMPLITUDE of its value, and
             # falls (a loss that only rises is diverging, not oscillating)

@@ -22,6 +22,7 @@ from numba import njit
 R_N_TAIL, R_RECENT, R_UR_STATUS, R_UR_MED, R_UR_LAYER, R_RATIO, R_GX, R_DBL, \
     R_PREV_BLOCK = range(9)
 N_RESULTS = 9
+WINDOW, TAIL_RECENT, BLOCK = 64, 20, 10    # the Monitor's constants (asserted there)
 
 
 @njit(cache=True, nogil=True)
@@ -87,9 +88,12 @@ def _row_max(a: np.ndarray, i: int, L: int) -> float:
 
 
 @njit(cache=True, nogil=True)
-def reduce_chunk(loss, m, tail, n_tail, uratio, wnorm, gnorm, w0, min_wnorm, window,
-                 tail_recent, block, has_prev, prev_block, doublings, res, scratch):
+def reduce_chunk(loss, uratio, wnorm, gnorm, tail, min_wnorm, ia, res, scratch):
     """Reduce the first ``m`` (finite) steps of a chunk; results go into ``res``.
+
+    Integer inputs come packed in ``ia`` (fewer arguments: the call's dispatch cost
+    grows with their number): m, n_tail, w0, doublings, has_prev (0/1); ``res[0]`` holds
+    ``prev_block`` on entry. WINDOW = 64, TAIL_RECENT = 20 and BLOCK = 10 are fixed.
 
     loss (n,), uratio / wnorm / gnorm (n, L): the chunk's arrays. ``tail`` (TAIL,) holds
     the last ``n_tail`` finite losses of earlier chunks and is updated in place.
@@ -106,6 +110,9 @@ def reduce_chunk(loss, m, tail, n_tail, uratio, wnorm, gnorm, w0, min_wnorm, win
     res[R_GX]         largest per-layer median gradient norm (NaN propagates)
     res[R_DBL], res[R_PREV_BLOCK]  doubling count and last block mean (when R_GX finite)
     """
+    m, n_tail, w0, doublings, has_prev = ia[0], ia[1], ia[2], ia[3], ia[4] != 0
+    prev_block = res[0]
+    window, tail_recent, block = WINDOW, TAIL_RECENT, BLOCK
     cap = tail.shape[0]
     # --- tail of finite losses
     k = min(m, cap)
