@@ -119,3 +119,33 @@ def test_status_bar_after_stepping_past_the_end(make_window, waits):
     assert text == f"epoch {snap.epoch} (2 planned)"
     # the fixed-width label shows the whole text
     assert win.epoch_label.fontMetrics().horizontalAdvance(text) <= win.epoch_label.width()
+
+
+# --- the network graph's layer titles ---------------------------------------------------------------
+DIGITS = {"seed": 0, "data": {"name": "digits"},
+          "model": {"hidden": [[32, "relu"]], "output": "softmax", "loss": "cross_entropy"},
+          "optimizer": {"lr": 0.05}}
+
+
+@pytest.mark.parametrize("size", [(420, 330), (330, 300), (900, 600)])
+def test_network_layer_titles_do_not_overlap(qtbot, size):
+    from workbench.ui.panels.network_graph import NetworkGraphPanel
+    run = trained(DIGITS, 5)
+    panel = NetworkGraphPanel(UiBus())
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    qtbot.waitExposed(panel)
+    feed(panel, run)
+    QtWidgets.QApplication.processEvents()
+    labels = [t.toPlainText() for t in panel.titles]
+    assert labels == ["inputs", "relu 32", "softmax 10"]
+    vb = panel.plot.getViewBox()
+    view = vb.sceneBoundingRect()
+    rects = [t.mapRectToScene(t.boundingRect()) for t in panel.titles]
+    for r, text in zip(rects, labels):           # every title is on screen, whole
+        assert view.contains(r), (text, r, view)
+    for i, a in enumerate(rects):                # no two titles share pixels
+        for b, other in zip(rects[i + 1:], labels[i + 1:]):
+            assert not a.intersects(b), (labels[i], other)
+    panel.grab().save(f"/tmp/wb/shots/ui/network_titles_{size[0]}x{size[1]}.png")

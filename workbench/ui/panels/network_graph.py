@@ -245,6 +245,46 @@ class NetworkGraphPanel(Panel):
         p.setRange(xRange=(pos[:, 0].min() - 1.6, pos[:, 0].max() + 1.4),
                    yRange=(pos[:, 1].min() - 1.9, pos[:, 1].max() + 2.0), padding=0)
 
+    def title_extents(self) -> list[tuple[float, float]]:
+        """(left, right) of each layer title in scene pixels (titles keep their pixel size
+        whatever the zoom, so whether they collide depends on the view's scale)."""
+        vb = self.plot.getViewBox()
+        out = []
+        for t, (ax, _ay) in zip(self.titles, self._title_anchors):
+            w = t.textItem.boundingRect().width()
+            x = vb.mapViewToScene(t.pos()).x()
+            out.append((x - ax * w, x + (1.0 - ax) * w))
+        return out
+
+    def _fit_titles(self) -> None:
+        """Layer titles that would run into each other (a layer of 32 units beside one of
+        10: "relu 32softmax 10") are stacked: each title goes on the lowest line where it
+        touches no other title, and the view grows upwards when a raised one is cut."""
+        if self.plot is None or len(getattr(self, "titles", ())) < 2:
+            return
+        lines: list[list[tuple[float, float]]] = []
+        levels = []
+        for left, right in self.title_extents():
+            k = next((k for k, line in enumerate(lines)
+                      if all(right + 6 <= a or b + 6 <= left for a, b in line)), len(lines))
+            if k == len(lines):
+                lines.append([])
+            lines[k].append((left, right))
+            levels.append(k)
+        if levels != self.title_levels:
+            self.title_levels = levels
+            for t, (ax, ay), k in zip(self.titles, self._title_anchors, levels):
+                t.setAnchor((ax, ay + k))
+        if len(lines) > 1:
+            vb = self.plot.getViewBox()
+            h = max(t.textItem.boundingRect().height() for t in self.titles)
+            top_px = min(vb.mapViewToScene(t.pos()).y() for t in self.titles) - len(lines) * h
+            short = vb.sceneBoundingRect().top() - top_px
+            if short > 0:
+                (x0, x1), (y0, y1) = vb.viewRange()
+                grow = (short + 4) * vb.viewPixelSize()[1]
+                vb.setRange(xRange=(x0, x1), yRange=(y0, y1 + grow), padding=0)
+
     def _build_nodes(self) -> None:
         p = self.plot
         self.node_pos = {}
@@ -281,13 +321,20 @@ class NetworkGraphPanel(Panel):
                 p.addItem(img)
             self.col_images.append(img)
         last = len(self.units) - 1
+        self.titles: list[pg.TextItem] = []
+        self._title_anchors: list[tuple[float, float]] = []
         for c, u in enumerate(self.units):
             label = "inputs" if c == 0 else f"{self.acts[c]} {u}"
             # the last title is right-aligned to its column so it never runs off the view
-            t = pg.TextItem(label, color=layer_color(c - 1) if c else NODE_PEN,
-                            anchor=(1.0, 1.0) if c == last and c else (0.5, 1.0))
+            anchor = (1.0, 1.0) if c == last and c else (0.5, 1.0)
+            t = pg.TextItem(label, color=layer_color(c - 1) if c else NODE_PEN, anchor=anchor)
             t.setPos(c * dx + (S / 2 if c == last and c else 0.0), top + 0.6)
             p.addItem(t)
+            self.titles.append(t)
+            self._title_anchors.append(anchor)
+        self.title_levels: list[int] = [0] * len(self.titles)
+        p.getViewBox().sigResized.connect(lambda *_: self._fit_titles())
+        p.getViewBox().sigRangeChanged.connect(lambda *_: self._fit_titles())
         names = self.ctx.dataset.feature_names
         for r in range(column_rows(self.units[0])[0]):
             x, y = self.node_pos[(0, r)]
