@@ -99,10 +99,11 @@ _MAGIC = 6755399441055744.0  # 1.5 * 2**52: x + _MAGIC rounds x to an integer
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93145751953125e-1  # ln 2 split so that k * _LN2_HI is exact for |k| < 2**11
 _LN2_LO = 1.42860682030941723212e-6
-_EXP_C = (1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
-          1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0,
-          1.0 / 24.0, 1.0 / 6.0, 0.5)
-_E0, _E1, _E2, _E3, _E4, _E5, _E6, _E7, _E8, _E9, _E10, _E11 = _EXP_C
+# Cephes exp on |r| <= ln2 / 2: exp(r) = (Q(r^2) + r P(r^2)) / (Q(r^2) - r P(r^2))
+_EP0, _EP1, _EP2 = 1.26177193074810590878e-4, 3.02994407707441961300e-2, \
+    9.99999999999999999910e-1
+_EQ0, _EQ1, _EQ2, _EQ3 = 3.00198505138664455042e-6, 2.52448340349684104192e-3, \
+    2.27265548208155028766e-1, 2.00000000000000000009e0
 # Cephes tanh on |x| <= 0.625: x + x^3 P(x^2) / Q(x^2)
 _TP0, _TP1, _TP2 = -9.64399179425052238628e-1, -9.92877231001918586564e1, \
     -1.61468768441708447952e3
@@ -111,53 +112,33 @@ _TQ0, _TQ1, _TQ2 = 1.12811678491632931402e2, 2.23548839060100448583e3, \
 
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
-def _exp_neg(u):
-    """exp(-u) for 0 <= u <= 40, within 1 ulp, with no call and no branch.
-
-    exp(-u) = 2^k exp(r), k = round(-u / ln 2), |r| <= ln 2 / 2, exp(r) by its Taylor
-    polynomial to r^13 (truncation below 5e-18). Being straight-line code, a loop of
-    these is vectorised (4 lanes) where libm's exp is one call per element.
-    """
-    x = -u
-    t = x * _LOG2E + _MAGIC
-    kf = t - _MAGIC
-    r = (x - kf * _LN2_HI) - kf * _LN2_LO
-    p = _E0 * r + _E1
-    p = p * r + _E2
-    p = p * r + _E3
-    p = p * r + _E4
-    p = p * r + _E5
-    p = p * r + _E6
-    p = p * r + _E7
-    p = p * r + _E8
-    p = p * r + _E9
-    p = p * r + _E10
-    p = p * r + _E11
-    p = p * r + 1.0
-    p = p * r + 1.0
-    k = _bits(t) - _bits(_MAGIC)
-    return p * _from_bits((k + 1023) << 52)
-
-
-@njit(nogil=True, cache=True, inline='always', error_model="numpy")
 def _tanh(x):
-    """tanh within 2 ulp of libm (measured on 220,000 points), vectorisable.
+    """tanh within 3 ulp of libm (measured on 420,000 points), branch-free, vectorisable.
 
-    |x| > 0.625: (1 - e) / (1 + e) with e = exp(-2|x|) (e below 5e-18 is 1.0 in the
-    result, so the argument is capped at 40); |x| <= 0.625: Cephes' rational form,
-    which keeps the relative accuracy near 0 that 1 - e loses. One division serves both.
-    A loop of libm tanh calls took 27 ns an element here, one exp and a division 8 ns,
-    this about 4 ns.
+    |x| > 0.625: (1 - e) / (1 + e) with e = exp(-2|x|) = 2^k N / D (Cephes' exp: k =
+    round(-2|x| / ln 2), N, D rational in the remainder r), so tanh = (D - 2^k N) /
+    (D + 2^k N); e below 5e-18 is 1.0 in the result, so the argument is capped at 40.
+    |x| <= 0.625: Cephes' x + x^3 P / Q, which keeps the relative accuracy near 0 that
+    1 - e loses. One division serves both. A loop of libm tanh calls took 27 ns an
+    element here, one libm exp and a division 8 ns, this 2.5-3 ns.
     """
     x = float(x)
     ax = abs(x)
     u = 2.0 * ax
     u = u if u < 40.0 else 40.0
-    e = _exp_neg(u)
+    y = -u
+    t = y * _LOG2E + _MAGIC
+    kf = t - _MAGIC
+    r = (y - kf * _LN2_HI) - kf * _LN2_LO
+    rr = r * r
+    pr = r * ((_EP0 * rr + _EP1) * rr + _EP2)
+    qr = ((_EQ0 * rr + _EQ1) * rr + _EQ2) * rr + _EQ3
+    en = _from_bits((_bits(t) - _bits(_MAGIC) + 1023) << 52) * (qr + pr)
+    ed = qr - pr
     s = x * x
     small = ax <= 0.625
-    num = x * s * ((_TP0 * s + _TP1) * s + _TP2) if small else 1.0 - e
-    den = ((s + _TQ0) * s + _TQ1) * s + _TQ2 if small else 1.0 + e
+    num = x * s * ((_TP0 * s + _TP1) * s + _TP2) if small else ed - en
+    den = ((s + _TQ0) * s + _TQ1) * s + _TQ2 if small else ed + en
     q = num / den
     res = x + q if small else (q if x >= 0.0 else -q)
     return res if ax > 0.0 else x  # keeps -0.0 and NaN
@@ -447,7 +428,8 @@ def _loss_delta(loss_code, out_code, z, zo, a, ao, Y, yo, dz, do, B, k, want_del
             # -(y log s + (1-y) log(1-s)) = log(1+e^x) - y x
             total += _log1pexp(x) - y * x
             if want_delta:
-                dz[do + q] = _sigmoid(x) - y
+                # a sigmoid output already holds sigmoid(z), computed the same way
+                dz[do + q] = (a[ao + q] if out_code == 2 else _sigmoid(x)) - y
     elif loss_code == 2:  # cross entropy with softmax
         for i in range(B):
             zi = zo + i * k
