@@ -229,6 +229,21 @@ class Run:
         return self.dataset.X_test, self.dataset.y_test
 
     @property
+    def kernel_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(X, Y, X_test, Y_test) as the kernels read them (run dtype, encoded targets)."""
+        return self._X, self._Y, self._Xt, self._Yt
+
+    @property
+    def failed_chunk_state(self) -> dict | None:
+        """get_state() at the start of the chunk that hit the first non-finite value
+        (what rewind_to_finite restores); None while every step is finite."""
+        return self._chunk_state if self.nonfinite is not None else None
+
+    @failed_chunk_state.setter
+    def failed_chunk_state(self, state: dict | None) -> None:
+        self._chunk_state = state
+
+    @property
     def gradient(self) -> np.ndarray:
         """The gradient of the last step (flat, laid out like theta)."""
         return self._grad
