@@ -523,6 +523,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def reset_layout(self) -> None:
         """Every dock back to its default place and size, shown."""
+        self.sessions.unplace_bar()
         for dock in self.docks.values():
             self.removeDockWidget(dock)
             dock.setFloating(False)
@@ -532,6 +533,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for dock in self._first_docks.values():
             dock.raise_()
         self._apply_default_sizes()
+        self.sessions.place_bar()      # in replay: the timeline above the bottom tabs
 
     def save_layout(self) -> None:
         key = f"layout/v{LAYOUT_VERSION}"

@@ -347,7 +347,7 @@ class SessionsUi(QtCore.QObject):
         if self.replay.latest is not None:
             self._show_live_values(self.replay.latest)
         self._clear_overlays()
-        self._place_bar()
+        self.place_bar()
         live = "" if reader.closed else " (still being written: follows the live end)"
         parent = f"<br>fork of {Path(reader.parent).name} at step {reader.fork_step:,}" \
             if reader.parent and reader.fork_step is not None else ""
@@ -360,13 +360,21 @@ class SessionsUi(QtCore.QObject):
             a.setEnabled(False)
         return True
 
-    def _place_bar(self) -> None:
-        """Show the timeline below every dock of the top area (the plots), so right above
-        the bottom tabs, over their whole width."""
+    def unplace_bar(self) -> None:
+        """Take the timeline out of the window's layout (View > Reset layout places the
+        panels' docks first, then calls :meth:`place_bar`)."""
+        if self.win.dockWidgetArea(self.bar) != QtCore.Qt.DockWidgetArea.NoDockWidgetArea:
+            self.win.removeDockWidget(self.bar)
+
+    def place_bar(self) -> None:
+        """In replay, show the timeline below every dock of the top area (the plots), so
+        right above the bottom tabs, over their whole width."""
         win, bar = self.win, self.bar
+        self.unplace_bar()
+        if self.replay is None:
+            bar.hide()
+            return
         A = QtCore.Qt.DockWidgetArea
-        if win.dockWidgetArea(bar) != A.NoDockWidgetArea:
-            win.removeDockWidget(bar)
         bar.setFloating(False)
         win.addDockWidget(A.TopDockWidgetArea, bar, QtCore.Qt.Orientation.Vertical)
         bar.show()
