@@ -19,6 +19,7 @@ from workbench.run.runner import Snapshot  # noqa: E402
 from workbench.ui.bus import UiBus  # noqa: E402
 from workbench.ui.context import RunContext  # noqa: E402
 from workbench.ui.controller import epoch_text  # noqa: E402
+from workbench.ui.panels.base import on_screen  # noqa: E402
 from workbench.ui.panels.decision import (  # noqa: E402
     LEGEND_CORNERS, CurveMode, DecisionPanel, ScatterMode, corner_counts)
 
@@ -149,3 +150,40 @@ def test_network_layer_titles_do_not_overlap(qtbot, size):
         for b, other in zip(rects[i + 1:], labels[i + 1:]):
             assert not a.intersects(b), (labels[i], other)
     panel.grab().save(f"/tmp/wb/shots/ui/network_titles_{size[0]}x{size[1]}.png")
+
+
+# --- the backprop panel when its tab is raised while paused ----------------------------------------
+def _shown_loss(win, panel) -> float:
+    return float(panel.walkthrough.loss)
+
+
+@pytest.mark.parametrize("raise_at_once", [True, False])
+def test_backprop_refreshes_when_its_tab_is_raised_while_paused(make_window, waits, qtbot,
+                                                                raise_at_once):
+    from workbench.ui.panels.backprop import walkthrough_for
+    cfg = {"seed": 0, "data": {"name": "circle", "n_samples": 200},
+           "model": {"hidden": [[6, "tanh"]]}, "optimizer": {"lr": 0.3},
+           "training": {"epochs": 1000}}
+    win = make_window(cfg)
+    c = win.controller
+    bp = next(p for p in win.panels if p.object_name == "backprop")
+    assert win.tabifiedDockWidgets(win.docks["backprop"])
+    win.docks["loss"].raise_()
+    qtbot.waitUntil(lambda: not on_screen(bp), timeout=2000)     # in a background tab
+    if not raise_at_once:
+        # shown first, then trained: the last snapshot arrives inside the rate limit
+        win.docks["backprop"].raise_()
+        qtbot.waitUntil(lambda: on_screen(bp), timeout=2000)
+    before = _shown_loss(win, bp)
+    assert c.step(150)
+    waits.steps(win, 150)
+    snap = waits.paused(win)
+    assert snap.step == 150
+    if raise_at_once:
+        win.docks["backprop"].raise_()
+    net = c.ctx.network.copy()
+    net.theta[:] = snap.theta
+    ds = c.run.dataset
+    want = walkthrough_for(net, ds.X_train, ds.y_train, bp.sample.value()).loss
+    assert want != pytest.approx(before)      # training changed the sample's loss
+    qtbot.waitUntil(lambda: _shown_loss(win, bp) == pytest.approx(want), timeout=3000)

@@ -21,7 +21,7 @@ from ..run.run import _CFG_PATH, LIVE_KEYS
 from ..run.runner import COMPILING, Runner, Snapshot
 from .bus import UiBus
 from .context import RunContext
-from .panels.base import Panel
+from .panels.base import Panel, on_screen
 from .undo import Points, State, StateCommand
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ class Controller(QtCore.QObject):
         self.cost_log: dict[str, list[float]] | None = None
         self.panel_errors: dict[str, str] = {}
         self._panel_seq: dict[int, int] = {}
+        self._shown: dict[int, bool] = {}     # on screen at the last tick, per panel
         self._last_seq = -1
         self._state = State(RunConfig(config) if not isinstance(config, RunConfig) else config)
         self.run: Run | None = None
@@ -398,9 +399,15 @@ class Controller(QtCore.QObject):
             return
         fresh = snap.seq != self._last_seq
         self._last_seq = snap.seq
+        shown = {id(p): not self.skip_hidden or on_screen(p) for p in self.panels}
+        for p in self.panels:
+            if shown[id(p)] and not self._shown.get(id(p), True):
+                # a tab raised: give it the newest snapshot again, even one it has seen
+                # while off screen (it may have deferred the work)
+                self._panel_seq.pop(id(p), None)
+        self._shown = shown
         due = [p for p in self.panels
-               if not (self.skip_hidden and not p.isVisible())
-               and self._panel_seq.get(id(p)) != snap.seq]
+               if shown[id(p)] and self._panel_seq.get(id(p)) != snap.seq]
         due.sort(key=lambda p: self._panel_time.get(id(p), 0.0))
         start = time.perf_counter()
         for i, panel in enumerate(due):

@@ -17,10 +17,10 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ..context import RunContext, layer_color
-from .base import Panel
+from .base import Panel, on_screen
 from .decision import HelpButton
 
 SHOW = 8                # numbers shown per vector / matrix side before truncating
@@ -346,6 +346,8 @@ class BackpropPanel(Panel):
         self._hp: dict = {}
         self._last_seq = -1
         self._last_refresh = 0.0
+        self._stale = False          # a newer theta than the one shown
+        self._catch_up_pending = False
         self.step_buttons.button(0).setChecked(True)
 
     def set_context(self, ctx: RunContext) -> None:
@@ -363,20 +365,43 @@ class BackpropPanel(Panel):
 
     # --- updates ------------------------------------------------------------------------------
     def update_snapshot(self, snap) -> None:
-        if self.ctx is None or snap is None or snap.seq == self._last_seq:
+        if self.ctx is None or snap is None or (snap.seq == self._last_seq and
+                                                not self._stale):
             return
         self._last_seq = snap.seq
         if snap.theta is None:
             return
         now = time.monotonic()
-        # The numbers are read, not watched: a couple of refreshes a second is enough, and
-        # nothing when the dock is hidden.
-        if now - self._last_refresh < 1.0 / REFRESH_HZ or not self.isVisible():
-            self._theta, self._hp = snap.theta, dict(snap.hp or {})
-            return
-        self._last_refresh = now
         self._theta, self._hp = snap.theta, dict(snap.hp or {})
+        # The numbers are read, not watched: a couple of refreshes a second is enough, and
+        # nothing when the dock is hidden. What is skipped is shown later: when the tab is
+        # raised (showEvent) or once the rate allows (training paused, no newer snapshot).
+        if not on_screen(self):
+            self._stale = True
+            return
+        wait = 1.0 / REFRESH_HZ - (now - self._last_refresh)
+        if wait > 0:
+            self._stale = True
+            if not self._catch_up_pending:
+                self._catch_up_pending = True
+                QtCore.QTimer.singleShot(int(1000 * wait) + 1, self, self._catch_up)
+            return
+        self._refresh_now()
+
+    def _refresh_now(self) -> None:
+        self._last_refresh = time.monotonic()
+        self._stale = False
         self.recompute()
+
+    def _catch_up(self) -> None:
+        self._catch_up_pending = False
+        if self._stale and on_screen(self):
+            self._refresh_now()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._stale:
+            self._refresh_now()
 
     def recompute(self) -> None:
         """Recompute the walkthrough of the chosen sample at the latest parameters."""

@@ -9,6 +9,13 @@ from ..bus import UiBus
 from ..context import RunContext
 
 
+def on_screen(widget: QtWidgets.QWidget) -> bool:
+    """Whether any pixel of ``widget`` can be seen. A dock in a background tab is not
+    hidden by QMainWindow (isVisible() stays True, no showEvent when its tab is raised):
+    it is moved out of the window, so its visible region is empty."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+
 class Panel(QtWidgets.QWidget):
     """A dock's content.
 

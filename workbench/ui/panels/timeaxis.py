@@ -20,7 +20,7 @@ from scipy.signal import lfilter
 
 from ..bus import UiBus
 from ..context import RunContext
-from .base import Panel
+from .base import Panel, on_screen
 
 # Where each live hyperparameter starts: its key in the run configuration (the same
 # names as Run.hp and the payload of an "hparams" event).
@@ -840,7 +840,7 @@ class TimePanel(Panel):
     def _deferred(self) -> bool:
         # a background tab of a window on screen: catch up when shown (showEvent)
         win = self.window()
-        return not self.isVisible() and win is not self and win.isVisible()
+        return not on_screen(self) and win is not self and win.isVisible()
 
     def _on_screen(self) -> bool:
         return not self._deferred()
