@@ -153,24 +153,27 @@ def _log1pexp(z):
 
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
-def _next_u64(rng):
-    """splitmix64: advance ``rng[0]`` and return the next 64-bit value."""
-    rng[0] += np.uint64(0x9E3779B97F4A7C15)
-    z = rng[0]
+def _splitmix64(state):
+    """splitmix64: return (the advanced state, the next 64-bit value)."""
+    state += np.uint64(0x9E3779B97F4A7C15)
+    z = state
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    return state, z ^ (z >> np.uint64(31))
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def shuffle_inplace(perm, rng):
-    """Fisher-Yates shuffle of ``perm`` driven by the splitmix64 state ``rng``."""
+    """Fisher-Yates shuffle of ``perm`` driven by the splitmix64 state ``rng[0]``."""
     n = perm.shape[0]
+    state = rng[0]
     for i in range(n - 1, 0, -1):
-        j = np.int64(_next_u64(rng) >> np.uint64(11)) % (i + 1)
+        state, z = _splitmix64(state)
+        j = np.int64(z >> np.uint64(11)) % (i + 1)
         tmp = perm[i]
         perm[i] = perm[j]
         perm[j] = tmp
+    rng[0] = state
 
 
 # --- flat-buffer building blocks ---------------------------------------------------------
@@ -380,14 +383,19 @@ def _backprop_act(code, z, zo, a, ao, da, dao, dz, dzo, B, r, u):
 
 # --- forward ------------------------------------------------------------------------
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
-def _forward(theta, units, rows, acts, woff, B, zbuf, abuf, zcum, acum):
-    """Feed the batch in ``abuf`` layer 0 forward: z_l = a_{l-1} W_l^T + b_l, a_l = f(z_l)."""
+def _forward(theta, units, rows, acts, woff, B, zbuf, abuf, zcum, acum, need_last=True):
+    """Feed the batch in ``abuf`` layer 0 forward: z_l = a_{l-1} W_l^T + b_l, a_l = f(z_l).
+
+    ``need_last=False`` leaves the output activation a_L uncomputed (training with a loss
+    that reads only z_L: cross-entropy's softmax, perceptron, hinge).
+    """
     L = rows.shape[0]
     for l in range(L):
         r = rows[l]
         zo = B * zcum[l]
         _affine(theta, woff[l], r, units[l], abuf, B * acum[l], zbuf, zo, B)
-        _activate(acts[l], zbuf, zo, abuf, B * acum[l + 1], B, r, units[l + 1])
+        if need_last or l < L - 1:
+            _activate(acts[l], zbuf, zo, abuf, B * acum[l + 1], B, r, units[l + 1])
 
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
@@ -441,12 +449,15 @@ def _loss_delta(loss_code, out_code, z, zo, a, ao, Y, yo, dz, do, B, k, want_del
                     m = z[zi + j]
             s = 0.0
             for j in range(k):
-                s += np.exp(z[zi + j] - m)
+                e = np.exp(z[zi + j] - m)
+                s += e
+                if want_delta:
+                    dz[di + j] = e
             lse = m + np.log(s)
             for j in range(k):
                 total += Y[yi + j] * (lse - z[zi + j])
                 if want_delta:
-                    dz[di + j] = np.exp(z[zi + j] - lse) - Y[yi + j]
+                    dz[di + j] = dz[di + j] / s - Y[yi + j]  # softmax - y
     else:  # perceptron (3) or hinge (4)
         margin = 0.0 if loss_code == 3 else 1.0
         for q in range(B * k):
@@ -564,31 +575,24 @@ def _unit_stats(acts, rows, units, zbuf, abuf, zcum, acum, B, out_dead, out_sat,
 
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
-def _du(opt_code, nest, i, theta, grad, vel, acc, lr_t, mom, rho, eps, b1, b2, alpha):
-    """Update parameter ``i``; return (gradient, weight before, update, weight after)."""
-    g = grad[i]
-    w = theta[i]
+def _du(opt_code, nest, g, v, a, lr_t, mom, rho, eps, b1, b2, alpha):
+    """One parameter's update from its gradient ``g`` and optimizer state ``v``, ``a``:
+    return (update, new v, new a). Scalars only: an inlined helper that took the arrays
+    would add reference-count calls for every element."""
     if opt_code == 0:
-        v = mom * vel[i] - lr_t * g
-        vel[i] = v
+        v = mom * v - lr_t * g
         du = mom * v - lr_t * g if nest else v
     elif opt_code == 1:
-        a = acc[i] + g * g
-        acc[i] = a
+        a = a + g * g
         du = -lr_t * g / (np.sqrt(a) + eps)
     elif opt_code == 2:
-        a = rho * acc[i] + (1.0 - rho) * g * g
-        acc[i] = a
+        a = rho * a + (1.0 - rho) * g * g
         du = -lr_t * g / (np.sqrt(a) + eps)
     else:
-        m = vel[i] + (1.0 - b1) * (g - vel[i])
-        vel[i] = m
-        a = acc[i] + (1.0 - b2) * (g * g - acc[i])
-        acc[i] = a
-        du = -alpha * m / (np.sqrt(a) + eps)
-    wn = w + du
-    theta[i] = wn
-    return g, w, du, wn
+        v = v + (1.0 - b1) * (g - v)
+        a = a + (1.0 - b2) * (g * g - a)
+        du = -alpha * v / (np.sqrt(a) + eps)
+    return du, v, a
 
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
@@ -606,34 +610,49 @@ def _update_range(opt_code, nest, start, stop, theta, grad, vel, acc, lr_t, mom,
     n0 = n1 = n2 = n3 = 0.0
     i = start
     while i + U(4) <= stop:
-        g, w, du, wn = _du(opt_code, nest, i, theta, grad, vel, acc, lr_t, mom, rho, eps,
-                           b1, b2, alpha)
-        g0 += g * g
-        u0 += du * du
-        p0 += w * w
-        n0 += wn * wn
-        g, w, du, wn = _du(opt_code, nest, i + U(1), theta, grad, vel, acc, lr_t, mom, rho,
-                           eps, b1, b2, alpha)
-        g1 += g * g
-        u1 += du * du
-        p1 += w * w
-        n1 += wn * wn
-        g, w, du, wn = _du(opt_code, nest, i + U(2), theta, grad, vel, acc, lr_t, mom, rho,
-                           eps, b1, b2, alpha)
-        g2 += g * g
-        u2 += du * du
-        p2 += w * w
-        n2 += wn * wn
-        g, w, du, wn = _du(opt_code, nest, i + U(3), theta, grad, vel, acc, lr_t, mom, rho,
-                           eps, b1, b2, alpha)
-        g3 += g * g
-        u3 += du * du
-        p3 += w * w
-        n3 += wn * wn
+        for lane in range(4):
+            q = i + U(lane)
+            g = grad[q]
+            w = theta[q]
+            du, v, a = _du(opt_code, nest, g, vel[q], acc[q], lr_t, mom, rho, eps, b1, b2,
+                           alpha)
+            if opt_code == 0 or opt_code == 3:
+                vel[q] = v
+            if opt_code != 0:
+                acc[q] = a
+            wn = w + du
+            theta[q] = wn
+            if lane == 0:
+                g0 += g * g
+                u0 += du * du
+                p0 += w * w
+                n0 += wn * wn
+            elif lane == 1:
+                g1 += g * g
+                u1 += du * du
+                p1 += w * w
+                n1 += wn * wn
+            elif lane == 2:
+                g2 += g * g
+                u2 += du * du
+                p2 += w * w
+                n2 += wn * wn
+            else:
+                g3 += g * g
+                u3 += du * du
+                p3 += w * w
+                n3 += wn * wn
         i += U(4)
     while i < stop:
-        g, w, du, wn = _du(opt_code, nest, i, theta, grad, vel, acc, lr_t, mom, rho, eps,
-                           b1, b2, alpha)
+        g = grad[i]
+        w = theta[i]
+        du, v, a = _du(opt_code, nest, g, vel[i], acc[i], lr_t, mom, rho, eps, b1, b2, alpha)
+        if opt_code == 0 or opt_code == 3:
+            vel[i] = v
+        if opt_code != 0:
+            acc[i] = a
+        wn = w + du
+        theta[i] = wn
         g0 += g * g
         u0 += du * du
         p0 += w * w
@@ -721,6 +740,10 @@ def train_chunk(X, Y, theta, grad, vel, acc, units, rows, acts, woff, zcum, acum
     out_code = acts[L - 1]
     l1 = hp[HP_L1]
     l2 = hp[HP_L2]
+    # a_L is read by mse, by bce from a sigmoid output (its delta) and by the unit
+    # statistics of a sigmoid, tanh or ReLU output; cross-entropy (softmax from z),
+    # perceptron and hinge read z_L only
+    need_last = loss_code == 0 or out_code == 2 or out_code == 3 or out_code == 4
     done = 0
     for s in range(n_steps):
         if stop_at_step >= 0 and counters[C_STEP] >= stop_at_step:
@@ -735,7 +758,7 @@ def train_chunk(X, Y, theta, grad, vel, acc, units, rows, acts, woff, zcum, acum
                 abuf[i * d + c] = X[idx, c]
             for c in range(k):
                 ybuf[i * k + c] = Y[idx, c]
-        _forward(theta, units, rows, acts, woff, B, zbuf, abuf, zcum, acum)
+        _forward(theta, units, rows, acts, woff, B, zbuf, abuf, zcum, acum, need_last)
         loss = _loss_delta(loss_code, out_code, zbuf, B * zcum[L - 1], abuf, B * acum[L],
                            ybuf, 0, dbuf, B * zcum[L - 1], B, k, True) / B
         loss += _penalty(theta, units, rows, woff, l1, l2)
