@@ -1,17 +1,19 @@
 """Session recording and replay: overhead, file size, open and seek times.
 
-    python benchmarks/bench_session.py [--json] [--steps N] [--repeats R] [--seeks S]
+    python benchmarks/bench_session.py [--json] [--steps N] [--segment M] [--repeats R]
+                                       [--seeks S]
 
 Workload W1 of the core benchmark: 2 -> 8 tanh -> 8 tanh -> 1 sigmoid, BCE, 1,000
 spiral points, batch 10, SGD lr 0.03 momentum 0.9 (diagnostics on, as in the window).
 
 Reports
   * training steps/s without and with recording (target: overhead at most 5 %): one
-    process trains two identical runs, one recording, in alternating segments of N steps
+    process trains two identical runs, one recording, in alternating segments of M steps
     (order swapped every round, R rounds): the machine's drift (other processes, clock)
     is shared by the two segments of a round, and the median of the per-round ratios is
     the overhead. Also the training thread's steps per CPU second both ways, its time in
-    the recorder's callbacks and blocked on its queue, and the writer thread's CPU time;
+    the recorder's callbacks and blocked on its queue, the writer thread's CPU time, and
+    their sum over the training thread's CPU time: the overhead when no core is free;
   * the file size per 100,000 steps (metrics, snapshots, total);
   * the time to open a 100,000-step session and read all its metrics;
   * the time of ``snapshot_at`` at random steps (target under 50 ms), cold (new reader)
@@ -46,22 +48,26 @@ W1 = {"seed": 0, "data": {"name": "spiral", "n_samples": 1000},
 
 
 class _Timed:
-    """Wrap a recorder's listener methods to add up the training thread's time in them."""
+    """Stand in for a recorder among a run's listeners and add up the training thread's
+    time in its callbacks (bound once: the wrapper itself costs next to nothing)."""
 
     def __init__(self, rec):
         self.rec = rec
         self.seconds = 0.0
+        for name in ("on_chunk", "on_evaluation", "on_event"):
+            setattr(self, name, self._timed(getattr(rec, name)))
+
+    def _timed(self, fn):
+        clock = time.perf_counter
+
+        def timed(run, arg):
+            tic = clock()
+            fn(run, arg)
+            self.seconds += clock() - tic
+        return timed
 
     def __getattr__(self, name):
-        fn = getattr(self.rec, name)
-        if not name.startswith("on_"):
-            return fn
-
-        def timed(*a):
-            tic = time.perf_counter()
-            fn(*a)
-            self.seconds += time.perf_counter() - tic
-        return timed
+        return getattr(self.rec, name)
 
 
 def _new_run(path: Path | None):
@@ -126,6 +132,8 @@ def overhead(steps: int, repeats: int, path: Path, log) -> dict:
         "steps_per_cpu_s_without": med(steps / a[False][1] for a in rows),
         "steps_per_cpu_s_with": med(steps / a[True][1] for a in rows),
         "overhead_cpu": med(1 - a[False][1] / a[True][1] for a in rows),
+        "recorder_cpu_share": (r.writer_cpu_seconds + timed.seconds)
+        / sum(a[True][1] for a in rows),
         "callback_s_per_100k": timed.seconds * 100_000 / (steps * repeats),
         "writer_cpu_s_per_100k": r.writer_cpu_seconds * 100_000 / (steps * repeats + 1),
         "blocked_s": r.blocked_seconds, "commits": r.commits, "close_s": close_s,
@@ -146,26 +154,29 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--steps", type=int, default=100_000,
-                    help="steps per segment of the overhead rounds, and of the session "
-                         "used for size, open and seek times")
-    ap.add_argument("--repeats", type=int, default=15, help="overhead rounds (at least 7)")
+                    help="steps of the session used for size, open and seek times")
+    ap.add_argument("--segment", type=int, default=50_000,
+                    help="steps per segment of the overhead rounds")
+    ap.add_argument("--repeats", type=int, default=21, help="overhead rounds (at least 7)")
     ap.add_argument("--seeks", type=int, default=60)
     args = ap.parse_args()
-    if args.repeats < 7 or args.steps < 1000:
-        ap.error("--repeats must be at least 7 and --steps at least 1000")
+    if args.repeats < 7 or args.steps < 1000 or args.segment < 1000:
+        ap.error("--repeats must be at least 7, --steps and --segment at least 1000")
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     warmup()
     tmp = Path(tempfile.mkdtemp(prefix="bench-session-"))
-    ov = overhead(args.steps, args.repeats, tmp / "overhead.wbsession", log)
+    ov = overhead(args.segment, args.repeats, tmp / "overhead.wbsession", log)
     (tmp / "overhead.wbsession").unlink()
     log(f"W1 steps/s: without recording {ov['steps_per_s_without']:,.0f}, with "
         f"{ov['steps_per_s_with']:,.0f} (medians of {args.repeats} rounds of "
-        f"{args.steps:,} steps); overhead: median of the rounds {100 * ov['overhead']:.1f} % "
+        f"{args.segment:,} steps); overhead: median of the rounds {100 * ov['overhead']:.1f} % "
         f"(quartiles {100 * ov['overhead_q1']:.1f} to {100 * ov['overhead_q3']:.1f} %), "
         f"all rounds together {100 * ov['overhead_total']:.1f} %")
     log(f"W1 steps per CPU second of the training thread: without recording "
         f"{ov['steps_per_cpu_s_without']:,.0f}, with {ov['steps_per_cpu_s_with']:,.0f}: "
         f"overhead {100 * ov['overhead_cpu']:.1f} %")
+    log(f"recorder CPU (writer + callbacks) over the training thread's CPU: "
+        f"{100 * ov['recorder_cpu_share']:.1f} % (the overhead when no core is free)")
     log(f"per 100,000 steps: writer thread CPU {1e3 * ov['writer_cpu_s_per_100k']:.0f} ms, "
         f"training thread in recorder callbacks {1e3 * ov['callback_s_per_100k']:.1f} ms, "
         f"{ov['snapshots_per_100k']:.0f} snapshots; blocked on the queue "

@@ -17,9 +17,12 @@ Layout (format version 1)::
 
 Numeric records are one blob holding several arrays; ``arrays`` is a JSON directory
 ``[{"name", "dtype", "shape", "codec", "offset", "nbytes", "crc"}, ...]``. Codecs are
-``raw`` (the array's bytes, little endian) and ``zshuf`` (bytes shuffled by significance,
-then zlib level 1: per-step float metrics shrink to about half). Only numeric dtypes are
-accepted on reading; nothing is ever unpickled or evaluated.
+``raw`` (the array's bytes, little endian), ``zshuf`` (bytes shuffled by significance,
+then zlib) and ``zxor`` (each row XOR the previous one, shuffled, then zlib); every zlib
+stream is a plain one (see :func:`deflate`). Writers may ask for ``auto``: ``zxor`` where
+a series is constant or rarely changes, else ``raw`` (the directory names the codec
+used). Only numeric dtypes are accepted on reading; nothing is ever unpickled or
+evaluated. Files are written in 32 kB pages.
 
 The file carries ``PRAGMA application_id`` (so another program's SQLite file is told
 apart), ``PRAGMA user_version`` (the format version) and the same version in ``meta``.
