@@ -121,3 +121,14 @@ def test_live_controls_show_the_values_in_force_at_the_step(window, recorded, qt
     assert not live.lr_edit.isReadOnly() and live.lr_slider.isEnabled()
     assert live.batch.isEnabled()
     assert float(live.lr_edit.text()) == win.controller.config["optimizer.lr"]
+
+
+def test_progress_follows_the_epochs_after_a_batch_size_change(recorded):
+    from workbench.session import open_session
+    with open_session(recorded) as s:
+        for step in (100, 300, 450, 500):
+            snap = s.snapshot_at(step)
+            # the bar reads "% of epochs": 16.7 of 20 epochs done is 83 % whatever the
+            # batch size was (step 300 / 330 steps would say 91 %), at most 100 %
+            want = min(1.0, snap.epoch_progress / snap.epochs)
+            assert abs(snap.step / snap.total_steps - want) < 0.005, step

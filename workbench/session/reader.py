@@ -460,7 +460,11 @@ class SessionReader:
         epochs = int(self.config.training["epochs"])
         return Snapshot(
             seq=next(_seq), status=REPLAY, step=run.step, epoch=run.epoch,
-            epoch_progress=run.epoch_progress, total_steps=epochs * run.steps_per_epoch,
+            # scaled so that step / total_steps is the share of the epochs done ("% of
+            # epochs"), also after a batch-size change (steps per epoch changed)
+            epoch_progress=run.epoch_progress,
+            total_steps=max(run.step, round(run.step * epochs / run.epoch_progress))
+            if run.epoch_progress > 0 else epochs * run.steps_per_epoch,
             epochs=epochs, lr=run.current_lr, hp=dict(run.hp), steps_per_s=0.0,
             steps=steps, evals=evals,
             events=tuple({k2: e[k2] for k2 in ("step", "kind", "payload", "time")}
