@@ -906,19 +906,27 @@ def _evaluate_body(theta, units, rows, acts, woff, zcum, acum, loss_code, l1, l2
             code = acts[l]
             if code != 2 and code != 3 and code != 4:
                 continue
-            u = units[l + 1]
-            lo = B * acum[l + 1]
-            base = acum[l + 1] - units[0]
-            for i in range(B):
-                for j in range(u):
-                    x = abuf[lo + i * u + j]
-                    if code == 4:
-                        if x <= 0.0:
-                            unit_off[base + j] += 1
-                    else:
-                        dv = x * (1.0 - x) if code == 2 else 1.0 - x * x
-                        if dv < 0.01:
-                            unit_sat[base + j] += 1
+            # branch-free counts (a compare added as 0/1), vectorised across units
+            u = U(units[l + 1])
+            lo = U(B * acum[l + 1])
+            base = U(acum[l + 1] - units[0])
+            if code == 4:
+                for i in range(U(B)):
+                    row = lo + i * u
+                    for j in range(u):
+                        unit_off[base + j] += np.int64(abuf[row + j] <= 0.0)
+            elif code == 2:
+                for i in range(U(B)):
+                    row = lo + i * u
+                    for j in range(u):
+                        x = abuf[row + j]
+                        unit_sat[base + j] += np.int64(x * (1.0 - x) < 0.01)
+            else:
+                for i in range(U(B)):
+                    row = lo + i * u
+                    for j in range(u):
+                        x = abuf[row + j]
+                        unit_sat[base + j] += np.int64(1.0 - x * x < 0.01)
     loss = total / max(n, 1) + _penalty(theta, units, rows, woff, l1, l2)
     acc = correct / max(n, 1) if classify != 0 else -1.0
     return loss, acc
