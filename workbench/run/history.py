@@ -54,13 +54,16 @@ class History:
     and per layer ``eval_dead`` / ``eval_sat`` over the whole training set.
     """
 
-    def __init__(self, n_layers: int):
+    def __init__(self, n_layers: int, capacity: int = 1024):
+        """``capacity``: steps to allocate for at once (a run passes the steps it plans,
+        capped, so that a normal run never copies its history while it trains)."""
         self.n_layers = n_layers
         self.first_step = 0
-        self._s = {"loss": _Grow(None, np.float64), "lr": _Grow(None, np.float64),
-                   "flags": _Grow(None, np.int8)}
+        c = max(16, int(capacity))
+        self._s = {"loss": _Grow(None, np.float64, c), "lr": _Grow(None, np.float64, c),
+                   "flags": _Grow(None, np.int8, c)}
         for f in LAYER_FIELDS:
-            self._s[f] = _Grow(n_layers, np.float32)
+            self._s[f] = _Grow(n_layers, np.float32, c)
         self._e = {f: _Grow(None, np.float64) for f in EVAL_FIELDS}
         self._e["eval_dead"] = _Grow(n_layers, np.float32)
         self._e["eval_sat"] = _Grow(n_layers, np.float32)

@@ -28,6 +28,7 @@ _CFG_PATH = {"lr": "optimizer.lr", "momentum": "optimizer.momentum",
              "l1": "regularization.l1", "l2": "regularization.l2",
              "batch_size": "training.batch_size"}
 MAX_CHUNK = 4096
+HISTORY_PREALLOC = 1 << 16  # steps of history allocated up front at most (~5 MB)
 EVAL_BUDGET = 0.3  # an evaluation may cost about 10 % of the training between two
 
 
@@ -139,7 +140,8 @@ class Run:
                              dtype=np.uint64)
         self._alloc_buffers(self.hp["batch_size"])
         self._out = self._alloc_outputs(MAX_CHUNK)
-        self.history = History(net.n_layers)
+        planned = int(cfg.training["epochs"]) * math.ceil(n / max(1, self.hp["batch_size"]))
+        self.history = History(net.n_layers, capacity=min(planned + 1, HISTORY_PREALLOC))
         self.events: list[Event] = []
         self.evaluations: list[dict] = []
         self.nonfinite: NonFinite | None = None
@@ -394,7 +396,7 @@ class Run:
         net = self.network
         start = self.step
         t0 = float(self._counters[K.C_T])
-        keep = self.get_state()
+        keep = self._keep_chunk_start()
         tic = time.perf_counter()
         done = K.train_chunk(
             self._X, self._Y, net.theta, self._grad, self._vel, self._acc,
@@ -411,7 +413,7 @@ class Run:
         self.history.append_steps(chunk)
         if done and chunk.flags[-1] != 0:
             self.nonfinite = NonFinite(self.step, int(chunk.flags[-1]))
-            self._chunk_state = keep
+            self._chunk_state = {k: v.copy() for k, v in keep.items()}
         self._notify("on_chunk", chunk)
         return done
 
@@ -503,6 +505,25 @@ class Run:
         return {"theta": self.network.theta.copy(), "vel": self._vel.copy(),
                 "acc": self._acc.copy(), "counters": self._counters.copy(),
                 "rng": self._rng.copy(), "perm": self._perm.copy(), "hp": hp}
+
+    def _keep_chunk_start(self) -> dict[str, np.ndarray]:
+        """get_state() into buffers reused from chunk to chunk (no allocation per chunk):
+        the state a failing chunk started from, copied out only when one fails."""
+        keep = getattr(self, "_keep", None)
+        if keep is None or keep["perm"].shape != self._perm.shape:
+            self._keep = keep = self.get_state()
+            return keep
+        np.copyto(keep["theta"], self.network.theta)
+        np.copyto(keep["vel"], self._vel)
+        np.copyto(keep["acc"], self._acc)
+        np.copyto(keep["counters"], self._counters)
+        np.copyto(keep["rng"], self._rng)
+        np.copyto(keep["perm"], self._perm)
+        hp = keep["hp"]
+        hp[0], hp[1], hp[2] = self.hp["lr"], self.hp["momentum"], float(self.hp["nesterov"])
+        hp[3], hp[4], hp[5] = self.hp["decay"], self.hp["l1"], self.hp["l2"]
+        hp[6] = float(self.hp["batch_size"])
+        return keep
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         """Restore a state from :meth:`get_state` (parameters, optimizer, data order)."""
