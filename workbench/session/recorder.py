@@ -1,11 +1,12 @@
 """Record a run to a session file while it trains.
 
-The training thread only appends references to a bounded deque (and, every
-:data:`SNAPSHOT_STEPS` steps or :data:`SNAPSHOT_SECONDS` seconds and at every
-parameter-changing event, a copy of ``run.get_state()``); a writer thread encodes the
-records, merges consecutive chunks and commits a transaction at least every
-:data:`COMMIT_SECONDS`. A process killed at any moment leaves a file that opens, missing at
-most the records of the last commit period.
+The training thread only appends references to a bounded deque (and, at every
+parameter-changing event and at intervals, a copy of ``run.get_state()``: at most every
+:data:`SNAPSHOT_STEPS` steps and only as often as keeps their measured cost under
+:data:`SNAPSHOT_COST_SHARE` of the training time, at least every
+:data:`SNAPSHOT_SECONDS`); a writer thread encodes the records, merges consecutive chunks
+and commits a transaction at least every :data:`COMMIT_SECONDS`. A process killed at any
+moment leaves a file that opens, missing at most the records of the last commit period.
 """
 from __future__ import annotations
 
@@ -26,10 +27,10 @@ from .. import __version__
 from . import format as F
 
 COMMIT_SECONDS = 0.2      # commit at least this often (the issue asks for 250 ms)
-SNAPSHOT_STEPS = 1000     # a full state at most every this many steps ...
-SNAPSHOT_COST_SHARE = 0.01  # ... and when its cost is at most this share of the training
-SNAPSHOT_GAP_MAX = 0.03   # time since the last one (a seek recomputes at most this long)
-SNAPSHOT_SECONDS = 2.0    # ... and at least every this many seconds of training
+SNAPSHOT_STEPS = 1000       # a full state at most every this many steps, and only when
+SNAPSHOT_COST_SHARE = 0.01  # snapshots then cost at most this share of the training time
+SNAPSHOT_GAP_MAX = 0.03     # (that gap capped at this many seconds: seeks stay short)
+SNAPSHOT_SECONDS = 2.0      # a full state at least every this many seconds of training
 FINDINGS_SECONDS = 2.0    # store the findings this often (and at close)
 QUEUE_ITEMS = 512         # bound on records waiting for the writer (memory stays bounded)
 METRIC_FIELDS = ("loss", "lr", "flags", "gnorm", "wnorm", "uratio", "dead", "sat")
@@ -445,7 +446,7 @@ def _json(obj) -> str:
     """JSON text of ``obj`` with NaN/Inf as null; fast when there is none (evaluations)."""
     try:
         return _ENCODER.encode(obj)
-    except ValueError:
+    except (ValueError, TypeError):
         return json.dumps(_plain(obj))
 
 
