@@ -25,7 +25,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...config import GATES
 from ..context import CLASS_COLORS, MULTI_COLORS, RunContext
-from . import forward as fwd
 from .base import Panel
 
 GRID_N = 100            # decision map cells per side (issue: >= 100 x 100 at >= 10 Hz)
@@ -114,7 +113,7 @@ def class_scores(net, X: np.ndarray, n_classes: int) -> np.ndarray:
     """
     # predict() alone: it is the cheapest pass (no per-layer buffers), and every case
     # above can be read from f(z_L).
-    a = fwd.predict(net, X)
+    a = net.predict(X)
     if a.shape[1] == 1:
         out = net.output
         if out == "linear":
@@ -149,7 +148,7 @@ def predicted_classes(net, X: np.ndarray) -> np.ndarray:
     One output: class 1 when z > 0 (f(z) > 0.5 for linear + mse), as the run's accuracy
     does; several outputs: argmax z.
     """
-    zs, as_ = fwd.forward(net, X)
+    zs, as_ = net.forward(X)
     z = zs[-1]
     if z.shape[1] == 1:
         if net.output == "linear" and net.loss == "mse":
@@ -567,7 +566,7 @@ class PlaneRegMode(_Mode):
     @classmethod
     def views(cls, ctx):
         def surface(run, grid_X):
-            return fwd.predict(run.network, grid_X)[:, 0]
+            return run.network.predict(grid_X)[:, 0]
         return {cls.view_name: (plane_map_view(ctx, surface), PLANE_HZ)}
 
     _on_range = PlaneClassMode._on_range
@@ -642,7 +641,7 @@ class CurveMode(_Mode):
         X = ds.transform(np.linspace(lo - pad, hi + pad, CURVE_N).reshape(-1, 1))
 
         def curve(run):
-            return fwd.predict(run.network, X)[:, 0].astype(np.float64)
+            return run.network.predict(X)[:, 0].astype(np.float64)
         return {cls.view_name: (unchanged_cache(curve), PLANE_HZ)}
 
     def apply(self, value, snap) -> None:
@@ -822,8 +821,8 @@ class ScatterMode(_Mode):
         ds = ctx.dataset
 
         def scatter(run):
-            tr = fwd.predict(run.network, ds.X_train)[:, 0]
-            te = fwd.predict(run.network, ds.X_test)[:, 0] if len(ds.X_test) else np.zeros(0)
+            tr = run.network.predict(ds.X_train)[:, 0]
+            te = run.network.predict(ds.X_test)[:, 0] if len(ds.X_test) else np.zeros(0)
             return {"train": tr, "test": te}
         return {cls.view_name: (unchanged_cache(scatter), SLOW_HZ)}
 

@@ -20,7 +20,6 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..context import CLASS_COLORS, SEVERITY_COLORS, RunContext, layer_color
-from . import forward as fwd
 from .base import Panel
 from .decision import (HelpButton, diverging_colormap, placed_image, plane_extent,
                        plane_grid, unchanged_cache)
@@ -457,7 +456,7 @@ class NetworkGraphPanel(Panel):
         shown = [column_rows(u)[0] for u in net0.layout.units[1:]]
 
         def maps(run):
-            _, as_ = fwd.forward(run.network, X)
+            _, as_ = run.network.forward(X)
             cols = [inputs]
             for l, a in enumerate(as_):
                 u = shown[l]
