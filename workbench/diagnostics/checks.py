@@ -6,6 +6,7 @@ informational (a non-separable set is not an error for a network with hidden lay
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -45,8 +46,9 @@ def _run(cfg, **kw):
 def check_init_loss(run) -> Check:
     """Loss at initialization against ln C (classification) or Var(y) (regression)."""
     net = run.network
-    L0, _ = net.loss_and_flat_grad(run._X, run._Y)  # noqa: SLF001
-    E = prior_loss(net.loss, np.asarray(run._Y, np.float64))  # noqa: SLF001
+    X, Y, _, _ = run.kernel_data
+    L0, _ = net.loss_and_flat_grad(X, Y)
+    E = prior_loss(net.loss, np.asarray(Y, np.float64))
     if not E > 0:
         return Check("init_loss", True, f"loss at init {L0:.4g} (no chance level for "
                      f"the {net.loss} loss)", L0, None, informational=True)
@@ -96,8 +98,9 @@ def check_gradient(run) -> Check:
         return Check("gradient", True, "step units have no gradient to check",
                      informational=True)
     n = min(32, run.n_train)
-    X = np.asarray(run._X[:n], np.float64)  # noqa: SLF001
-    Y = np.asarray(run._Y[:n], np.float64)  # noqa: SLF001
+    X, Y, _, _ = run.kernel_data
+    X = np.asarray(X[:n], np.float64)
+    Y = np.asarray(Y[:n], np.float64)
     # L2 only: the L1 penalty has a kink at 0 where differences and subgradient differ
     err, where = gradient_check(net, X, Y, 0.0, cfg.regularization["l2"])
     ok = err < GRAD_TOL
@@ -114,18 +117,15 @@ def check_overfit_small(cfg: RunConfig) -> Check:
     ds = load_dataset(cfg.data, cfg.seed)
     n = min(OVERFIT_N, ds.X_train.shape[0])
     small = cfg.with_changes({"training.batch_size": n})
-    run = Run(small, diagnostics=False)
-    # restrict the training split to its first n points through the kernel inputs
-    run._X = np.ascontiguousarray(run._X[:n])  # noqa: SLF001
-    run._Y = np.ascontiguousarray(run._Y[:n])  # noqa: SLF001
-    run._perm = np.arange(n, dtype=np.int64)  # noqa: SLF001
-    run._unit_off = run._unit_off.copy()  # noqa: SLF001
-    run._eval_every_arg = OVERFIT_STEPS  # noqa: SLF001
-    run._alloc_buffers(n)  # noqa: SLF001
+    # the same run on the first n training points only (same network: same seed and size)
+    sub = dataclasses.replace(ds, X_train=ds.X_train[:n], y_train=ds.y_train[:n],
+                              raw_train=ds.raw_train[:n])
+    run = Run(small, dataset=sub, eval_every=OVERFIT_STEPS, diagnostics=False)
     run.run_steps(OVERFIT_STEPS)
     net = run.network
-    loss, _ = net.loss_and_flat_grad(run._X, run._Y)  # noqa: SLF001
-    E = prior_loss(net.loss, np.asarray(run._Y, np.float64))  # noqa: SLF001
+    X, Y, _, _ = run.kernel_data
+    loss, _ = net.loss_and_flat_grad(X, Y)
+    E = prior_loss(net.loss, np.asarray(Y, np.float64))
     if ds.task == "classification":
         acc = run.evaluate()["train_accuracy"]
         ok = acc is not None and acc >= 0.99
@@ -168,7 +168,6 @@ def check_baseline(cfg: RunConfig, steps: int | None = None) -> Check:
 
 
 def _zeroed(ds):
-    import dataclasses
     return dataclasses.replace(ds, X_train=np.zeros_like(ds.X_train),
                                X_test=np.zeros_like(ds.X_test))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,6 +73,7 @@ class ChunkStats:
     gmax: float | None = None             # median of the largest layer gradient norm
     alternation: float | None = None      # full batch: share of sign flips of the change
     osc_amplitude: float | None = None
+    stairs: float | None = None           # full batch: share of steps in a staircase
 
     def first_above(self, level: float) -> int:
         """Step of the first loss in the tail above ``level`` (the end if none)."""
@@ -84,6 +86,27 @@ class ChunkStats:
 class Monitor:
     """Listens to a run (``on_chunk``, ``on_evaluation``, ``on_event``, ``finalize``)
     and keeps its findings; also the context the rules read (``ctx`` in rules.py)."""
+
+    _warm = False
+    _warm_lock = threading.Lock()
+
+    @classmethod
+    def warmup(cls) -> None:
+        """Compile (or load from Numba's cache) the per-chunk reduction with tiny arrays,
+        so that the first chunk of a run does not pay for it (call it on the runner thread
+        before training). Safe from any thread and more than once; only the first call
+        works."""
+        with cls._warm_lock:
+            if cls._warm:
+                return
+            m, L = 12, 2
+            loss = np.linspace(1.0, 0.5, m)
+            g = np.full((m, L), 0.1)
+            ia = np.array([m, 0, 2, 0, 0, 0], np.int64)
+            RD.reduce_chunk(loss, g.copy(), np.ones((m, L)), g, np.zeros(TAIL),
+                            np.zeros(L), ia, np.zeros(RD.N_RESULTS),
+                            np.zeros(max(WINDOW, TAIL)))
+            cls._warm = True
 
     def __init__(self, run):
         self.run = run
@@ -105,10 +128,11 @@ class Monitor:
         self.n_layers = net.n_layers
         self.n_out = net.n_outputs
         self.acts = net.activations_names
-        self.X = np.asarray(run._X, dtype=np.float64)  # noqa: SLF001 - kernel inputs
-        self.Y = np.asarray(run._Y, dtype=np.float64)  # noqa: SLF001
-        self.Xt = np.asarray(run._Xt, dtype=np.float64)  # noqa: SLF001
-        self.Yt = np.asarray(run._Yt, dtype=np.float64)  # noqa: SLF001
+        X, Y, Xt, Yt = run.kernel_data            # kernel inputs, encoded targets
+        self.X = np.asarray(X, dtype=np.float64)
+        self.Y = np.asarray(Y, dtype=np.float64)
+        self.Xt = np.asarray(Xt, dtype=np.float64)
+        self.Yt = np.asarray(Yt, dtype=np.float64)
         self.y_labels = ds.y_train
         self.prior = R.prior_loss(self.model["loss"], self.Y)
         self.perceptron = self.model["loss"] == "perceptron" or self.acts[-1] == "step"
@@ -219,15 +243,22 @@ class Monitor:
         return max(2, int(math.ceil(epochs / max(per, 1e-9))))
 
     def eval_alternation(self):
-        """Over the last 6 evaluations: share of direction changes of the train loss, its
-        median relative swing, and the step; (None, None, step) with fewer."""
+        """Over the last 6 evaluations: share of direction changes of the train loss, the
+        smaller of its largest rise and largest fall relative to its upper median, and the
+        step; (None, None, step) with fewer."""
         tl = self.train_losses[-6:]
         if len(tl) < 6:
             return None, None, self.step
         # six numbers: plain Python is several times cheaper than numpy calls here
         d = [b - a for a, b in zip(tl, tl[1:])]
         alt = sum((x > 0) != (y > 0) for x, y in zip(d, d[1:])) / (len(d) - 1)
-        amp = sorted(abs(x) for x in d)[len(d) // 2] / max(sorted(tl)[3], 1e-300)
+        # the smaller of the largest rise and the largest fall: a zig-zag needs both (one
+        # jump is an Adam spike, a fall then noise-level wiggles is a flat loss; the
+        # median of the changes missed runs that swing between flat stretches: 0.24 ->
+        # 0.28 -> 0.27 -> 0.87 -> 0.89 -> 0.59)
+        up = max([x for x in d if x > 0], default=0.0)
+        down = max([-x for x in d if x < 0], default=0.0)
+        amp = min(up, down) / max(sorted(tl)[3], 1e-300)
         return alt, amp, self.step
 
     # --- listener interface -------------------------------------------------------------
@@ -368,11 +399,8 @@ class Monitor:
             # full batch: without noise the loss should fall on every step; share of
             # steps on which it rises by more than OSC_AMPLITUDE of its value, and
             # falls (a loss that only rises is diverging, not oscillating)
-            t = self._tail[-24:]
-            rel = np.diff(t) / np.maximum(np.abs(t[:-1]), 1e-300)
-            cs.alternation = float(min(np.mean(rel > R.OSC_AMPLITUDE),
-                                       np.mean(rel < -R.OSC_AMPLITUDE)))
-            cs.osc_amplitude = float(np.max(rel))
+            cs.alternation, cs.osc_amplitude, cs.stairs = _full_batch_swings(
+                self._tail[-24:])
 
     def _chunk_stats_numpy(self, c) -> ChunkStats:
         """The reference for :meth:`_chunk_stats` in plain numpy (the tests compare
@@ -427,11 +455,8 @@ class Monitor:
             # full batch: without noise the loss should fall on every step; share of
             # steps on which it rises by more than OSC_AMPLITUDE of its value, and
             # falls (a loss that only rises is diverging, not oscillating)
-            t = self._tail[-24:]
-            rel = np.diff(t) / np.maximum(np.abs(t[:-1]), 1e-300)
-            cs.alternation = float(min(np.mean(rel > R.OSC_AMPLITUDE),
-                                       np.mean(rel < -R.OSC_AMPLITUDE)))
-            cs.osc_amplitude = float(np.max(rel))
+            cs.alternation, cs.osc_amplitude, cs.stairs = _full_batch_swings(
+                self._tail[-24:])
         return cs
 
     def _doublings(self, gm: np.ndarray) -> None:
@@ -448,6 +473,28 @@ class Monitor:
             n = n + up.size if down.size == 0 else up.size - 1 - int(down[-1])
         self.state["doublings"] = n
         self.state["prev_block"] = float(seq[-1])
+
+
+def _full_batch_swings(t: np.ndarray) -> tuple[float, float, float]:
+    """Full batch, last losses ``t``: (share of steps on which the loss rises by more
+    than OSC_AMPLITUDE of its value, capped by the share on which it falls by as much
+    (a loss that only rises is diverging, not oscillating); the largest relative rise;
+    the share of steps in a staircase).
+
+    Staircase: heavy-ball momentum beyond the stable rate swings the weights across the
+    valley every other step, and a quadratic loss does not see the sign of the swing: it
+    drops by OSC_AMPLITUDE or more on one step and by less than OSC_STAIR_RATIO of that on
+    the next, alternately (2.79, 2.78, 2.25, 2.25, 1.83, 1.83, ...), where gradient
+    descent at a stable rate lowers it by similar amounts on consecutive steps."""
+    rel = np.diff(t) / np.maximum(np.abs(t[:-1]), 1e-300)
+    alt = float(min(np.mean(rel > R.OSC_AMPLITUDE), np.mean(rel < -R.OSC_AMPLITUDE)))
+    drop = -rel
+    a, b = drop[:-1], drop[1:]
+    r = R.OSC_STAIR_RATIO
+    step = ((a > R.OSC_AMPLITUDE) & (b < r * a)) | ((b > R.OSC_AMPLITUDE) & (a < r * b))
+    # alternately: a big drop then a small one then a big one ...
+    stairs = float(np.mean(step[:-1] & step[1:])) if step.size > 1 else 0.0
+    return alt, float(np.max(rel)), stairs
 
 
 def _med(a: np.ndarray):

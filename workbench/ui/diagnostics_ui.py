@@ -265,13 +265,13 @@ def provenance_of(run: Run):
     owns the run). None when the run has no non-finite value or cannot be replayed."""
     from ..diagnostics.provenance import nan_provenance
     nf = run.nonfinite
-    keep = run._chunk_state  # noqa: SLF001 - the state the failing chunk started from
+    keep = run.failed_chunk_state    # the state the failing chunk started from
     if nf is None or keep is None:
         return None
     twin = Run(run.config, dataset=run.dataset, diagnostics=False)
     twin.set_state(keep)
     twin.nonfinite = nf
-    twin._chunk_state = keep  # noqa: SLF001 - what rewind_to_finite restores
+    twin.failed_chunk_state = keep   # what rewind_to_finite restores
     return nan_provenance(twin)
 
 
