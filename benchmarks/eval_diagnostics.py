@@ -4,7 +4,7 @@ Usage: ``python benchmarks/eval_diagnostics.py [--json] [--split tune|test]
 [--workers 2] [--no-overhead]``
 
 Prints, separately for the ``tune`` split (thresholds were set on it) and the ``test``
-split (``ho3_`` and ``ho4_``: written after the rules were frozen, labelled a priori,
+split (``ho3_`` and ``ho5_``: written after the rules were frozen, labelled a priori,
 never tuned on, at least half of the corpus; see ``tests/diagnostics/make_scenarios.py``):
 per-code recall and precision, overall
 precision, the share of healthy runs with a warning or error, the median detection

@@ -70,7 +70,11 @@ FAST = ["healthy_gaussian_logistic", "healthy_xor_tanh", "healthy_regline_sgd",
         "badinit_bias_regline", "nls_xor_logistic", "unscaled_regplane_big",
         "mismatch_regline_sigmoid", "plateau_small_init_xor", "nc_regsine_short",
         "underfit_regsine_one", "irr_gauss_noise", "osc_regplane_fb",
-        "sat_tanh_scaled_circle", "overfit_spiral_small"]
+        "sat_tanh_scaled_circle", "overfit_spiral_small",
+        # issue 4, round 2: a loss that falls in stairs, a slow noisy descent cut short, a
+        # run that starts fitted at lr 1e-7, a linear model with near-zero best weights
+        "ho4_osc_regline_fb", "ho4_nc_circle_adam", "ho2_lrlow_regline_sgd",
+        "ho4_underfit_reggauss_linear"]
 
 
 @pytest.mark.parametrize("name", FAST)
@@ -375,3 +379,65 @@ def test_symmetric_init_resolves_when_a_weight_edit_breaks_symmetry():
     run.run_steps(run.eval_every)
     f = [f for f in run.findings() if f.code == "symmetric_init"][0]
     assert f.step == 0 and f.resolved_step == run.step
+
+
+def test_monitor_warmup_compiles_the_reduction_once_from_any_thread():
+    import threading
+    from workbench.diagnostics import monitor as M
+    M.Monitor._warm = False
+    ts = [threading.Thread(target=M.Monitor.warmup) for _ in range(3)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert M.Monitor._warm
+    M.Monitor.warmup()                  # a second call is a no-op
+    sigs = list(M.RD.reduce_chunk.signatures)
+    assert sigs                          # compiled (or loaded) for the chunk's types
+    run = Run(ALL["healthy_xor_tanh"]["config"])
+    run.run_steps(run.eval_every)
+    assert list(M.RD.reduce_chunk.signatures) == sigs   # no new compilation in the run
+
+
+def test_diagnostics_read_only_the_runs_public_state():
+    for f in list((ROOT / "workbench" / "diagnostics").glob("*.py")) + \
+            [ROOT / "workbench" / "ui" / "diagnostics_ui.py"]:
+        text = f.read_text()
+        for private in ("run._", "twin._"):
+            assert private not in text, (f.name, private)
+
+
+def test_overfit_small_trains_on_twenty_points_only():
+    from workbench.diagnostics.checks import check_overfit_small
+    cfg = load_config({"data": {"name": "spiral", "n_samples": 300},
+                       "model": {"hidden": [[32, "tanh"], [32, "tanh"]]}})
+    c = check_overfit_small(cfg)
+    assert c.detail["n"] == 20 and c.passed, c.to_dict()
+    lin = check_overfit_small(load_config({"data": {"name": "xor", "n_samples": 300},
+                                           "model": {"hidden": []}}))
+    assert not lin.passed and lin.value < 0.99
+
+
+def test_full_batch_swings_see_zigzags_and_stairs_not_a_smooth_descent():
+    from workbench.diagnostics.monitor import _full_batch_swings
+    stairs = np.array([3.45, 2.79, 2.78, 2.25, 2.25, 1.83, 1.83, 1.49, 1.48, 1.20, 1.19,
+                       0.97, 0.97, 0.79, 0.78, 0.64, 0.63])
+    alt, _, st = _full_batch_swings(stairs)
+    assert alt == 0.0 and st == 1.0
+    zigzag = np.array([1.0, 0.8, 0.9, 0.7, 0.8, 0.6, 0.7, 0.5, 0.6, 0.4, 0.5, 0.3, 0.4])
+    alt, amp, st = _full_batch_swings(zigzag)
+    assert alt >= 0.4 and amp > 0.1
+    smooth = 2.0 * 0.9 ** np.arange(20)
+    assert _full_batch_swings(smooth)[0] == 0.0 and _full_batch_swings(smooth)[2] == 0.0
+
+
+def test_eval_swings_need_a_rise_and_a_fall():
+    class Ctx:
+        step = 0
+        eval_alternation = Monitor.eval_alternation
+    ctx = Ctx()
+    ctx.train_losses = [22.5, 0.749, 0.524, 0.523, 0.5230001, 0.523]   # a fall, then flat
+    alt, amp, _ = ctx.eval_alternation()
+    assert alt >= 0.5 and amp < 1e-3
+    ctx.train_losses = [0.235, 0.283, 0.273, 0.867, 0.89, 0.591]         # swings
+    assert ctx.eval_alternation()[1] > 0.25
