@@ -763,9 +763,285 @@ for name, data, h, out, loss in (("gauss_softmax_bce", D("gaussian", 300), [(8, 
 for name, d in H5:
     d["split"] = "tune"
 
+# ======================= fifth held-out test set ===========================================
+# Issue 4, round 2: with ho4 in the tune split, the test split (ho3_ + ho5_) must again be
+# at least half of the corpus. Written after the round-2 rule changes were made and frozen,
+# generated systematically from templates (one per finding code, and healthy runs) crossed
+# with data sets, sizes, seeds, architectures, optimizers and precisions; labelled a priori
+# from each config alone (the failure the template forces, and the findings that
+# necessarily come with it, with the conventions of the sets above); committed before it
+# was first run; scored once by benchmarks/eval_diagnostics.py; never tuned on.
+H6 = []
+_seed5 = iter(range(1000, 5000))
+def ho5(name, cfg, expect, why):
+    assert not any(n == "ho5_" + name for n, _ in H6), name
+    H6.append(("ho5_" + name, {"config": cfg, "expect": sorted(expect), "split": "test",
+                               "why": why}))
+RMS = lambda lr: {"name": "rmsprop", "lr": lr}
+HE = {"init": "he"}
+F32 = "float32"
+
+# healthy (56): well-posed models at sensible rates, two seeds each (the second in float32
+# for the nets), no warning expected
+for name, data, h, opt, ep, kw in (
+        ("gauss_logistic_sgd", D("gaussian", 300), [], SGD(0.05, 0.9), 20, {}),
+        ("gauss_logistic_adam", D("gaussian", 200), [], ADAM(0.05), 20, {}),
+        ("linear_logistic_adam", D("linear", 300), [], ADAM(0.05), 30, {}),
+        ("linear_logistic_sgd", D("linear", 250), [], SGD(0.05, 0.9), 30, {}),
+        ("gauss_tanh4_sgd", D("gaussian", 300), [(4, "tanh")], SGD(0.05, 0.9), 20, {}),
+        ("gauss_tanh8_adam", D("gaussian", 400), [(8, "tanh")], ADAM(0.01), 20, {}),
+        ("moons_tanh16_adam", D("moons", 300, 0.1), [(16, "tanh")], ADAM(0.02), 60, {}),
+        ("moons_relu16_adam", D("moons", 350, 0.1), [(16, "relu")], ADAM(0.01), 40, {"init": HE}),
+        ("circle_tanh8_adam", D("circle", 300), [(8, "tanh")], ADAM(0.02), 50, {}),
+        ("circle_relu16_adam", D("circle", 350), [(16, "relu")], ADAM(0.01), 50, {"init": HE}),
+        ("circle_sigmoid8_adam", D("circle", 300), [(8, "sigmoid")], ADAM(0.02), 50, {}),
+        ("xor_tanh8_adam", D("xor", 300), [(8, "tanh")], ADAM(0.03), 40, {}),
+        ("xor_relu16_adam", D("xor", 350), [(16, "relu")], ADAM(0.01), 40, {"init": HE}),
+        ("moons_leaky_rmsprop", D("moons", 300, 0.1), [(12, "leaky_relu")], RMS(0.005), 60, {"init": HE}),
+        ("circle_elu_nesterov", D("circle", 300), [(8, "elu")], {"name": "sgd", "lr": 0.01, "momentum": 0.9, "nesterov": True}, 40, {"init": HE}),
+        ("gauss_tanh_adagrad", D("gaussian", 300), [(8, "tanh")], {"name": "adagrad", "lr": 0.1}, 20, {}),
+        ("circle_squares_logistic", D("circle", 300, features=["x1^2", "x2^2"]), [], ADAM(0.05), 40, {}),
+        ("regline_adam", D("reg_line", 250, 0.2), [], ADAM(0.05), 40, REG),
+        ("regline_sgd", D("reg_line", 300, 0.1), [], SGD(0.01, 0.5), 30, REG),
+        ("regplane_adam", D("reg_plane", 300, 0.1), [], ADAM(0.05), 40, REG),
+        ("regplane_normal_eq", D("reg_plane", 250, 0.1), [], {"name": "normal_equations"}, 3, REG),
+        ("regline_normal_eq", D("reg_line", 200, 0.2), [], {"name": "normal_equations"}, 3, REG),
+        ("regsine_tanh16_adam", D("reg_sine", 200, 0.05), [(16, "tanh")], ADAM(0.02), 150, REG),
+        ("digits_relu32_adam", D("digits", 500), [(32, "relu")], ADAM(0.005), 25, {"output": "softmax", "loss": "cross_entropy", "init": HE}),
+        ("linear_hinge_sgd", D("linear", 250), [], SGD(0.01), 30, {"output": "linear", "loss": "hinge"}),
+        ("linear_perceptron", D("linear", 200), [], SGD(0.1), 20, {"output": "step", "loss": "perceptron", "batch": 1}),
+        ("and_perceptron", D("and_gate", 4), [], SGD(0.1), 30, {"output": "step", "loss": "perceptron", "batch": 1}),
+        ("or_perceptron", D("or_gate", 4), [], SGD(0.2), 30, {"output": "step", "loss": "perceptron", "batch": 1})):
+    for k in range(2):
+        kw2 = dict(kw)
+        if k == 1 and h and ep <= 60:
+            kw2["precision"] = F32
+        ho5(f"healthy_{name}_{k}", c(data, h, opt=opt, epochs=ep, seed=next(_seed5), **kw2), [],
+            "a well-posed model at a sensible rate" + (" (float32)" if "precision" in kw2 else ""))
+
+# nan / diverging (16): linear least squares by SGD far above 2/L (inputs span about
+# [-6, 6], so 2/L is about 0.08)
+for i, (ds, lr, mom) in enumerate([(ds, lr, mom) for ds in ("reg_line", "reg_plane", "reg_sine", "reg_gauss")
+                                   for lr, mom in ((0.8, 0.0), (1.5, 0.0), (0.3, 0.9), (0.5, 0.9))]):
+    ho5(f"nan_{ds.replace('_', '')}_lr{lr:g}_m{mom:g}",
+        c(D(ds, (200, 250, 300)[i % 3], 0.1), opt=SGD(lr, mom), epochs=20, batch=(10, 20)[i % 2], seed=next(_seed5),
+          precision=F32 if i % 4 == 3 else None, **REG), DIV,
+        f"a linear fit by SGD at lr {lr:g}, momentum {mom:g}: the step is far above 2/L, the loss grows to Inf")
+
+# learning rate far too high in tanh classifiers (12): no NaN, tanh bounds the activations
+for i, (ds, opt) in enumerate([(ds, opt) for ds in ("circle", "moons", "xor", "spiral")
+                               for opt in (ADAM(2.0), RMS(1.5), ADAM(1.5))]):
+    ho5(f"lrhigh_{ds}_{opt['name']}{opt['lr']:g}",
+        c(D(ds, (300, 350)[i % 2], 0.1 if ds == "moons" else 0.0), [((8, 12)[i % 2], "tanh")], opt=opt, epochs=30,
+          seed=next(_seed5)), LRH, "a rate 100x too large: tanh units pinned at +-1, the loss jumps up and down")
+
+# learning rate too low (16)
+for i, (ds, h, opt, kw) in enumerate([
+        ("circle", [(8, "tanh")], SGD(1e-6), {}), ("moons", [(8, "tanh")], ADAM(1e-7), {}),
+        ("xor", [(12, "tanh")], SGD(1e-6, 0.9), {}), ("spiral", [(16, "relu")], SGD(1e-6), {"init": HE}),
+        ("gaussian", [(8, "sigmoid")], ADAM(1e-7), {}), ("moons", [(16, "relu")], RMS(1e-7), {"init": HE}),
+        ("circle", [(8, "tanh"), (8, "tanh")], ADAM(1e-7), {}), ("xor", [(8, "elu")], SGD(1e-6), {"init": HE}),
+        ("reg_sine", [(16, "tanh")], SGD(1e-6), REG), ("reg_gauss", [(16, "tanh")], ADAM(1e-7), REG),
+        ("reg_plane", [(8, "tanh")], SGD(1e-6, 0.9), REG), ("reg_sine", [(16, "relu")], RMS(1e-7), {**REG, "init": HE}),
+        ("digits", [(16, "relu")], SGD(1e-6), {"output": "softmax", "loss": "cross_entropy", "init": HE}),
+        ("spiral", [(12, "tanh")], ADAM(1e-7), {"precision": F32}),
+        ("circle", [(16, "relu")], SGD(1e-6, 0.5), {"init": HE, "precision": F32}),
+        ("reg_gauss", [(12, "tanh")], SGD(1e-6), {**REG, "precision": F32})]):
+    ho5(f"lrlow_{ds.replace('_', '')}_{h[0][1]}{len(h)}_{opt['name']}_{i}",
+        c(D(ds, 300, 0.1 if ds in ("moons", "reg_sine") else 0.0), h, opt=opt, epochs=5 if ds == "digits" else 10,
+          seed=next(_seed5), **kw), ["lr_too_low"], f"{opt['name']} at lr {opt['lr']:g}: the weights barely move")
+
+# oscillating (12): full-batch heavy-ball momentum above the stable rate
+for i, (ds, n, noise, frac) in enumerate([("reg_plane", 220, 0.0, 0.95), ("reg_plane", 280, 0.1, 1.2), ("reg_plane", 320, 0.05, 1.5),
+                                          ("reg_gauss", 220, 0.0, 0.95), ("reg_gauss", 260, 0.1, 1.3), ("reg_gauss", 300, 0.05, 1.6),
+                                          ("reg_line", 240, 0.0, 0.95), ("reg_line", 260, 0.1, 1.3), ("reg_line", 300, 0.2, 1.5),
+                                          ("reg_sine", 240, 0.05, 0.95), ("reg_sine", 260, 0.1, 1.2), ("reg_sine", 300, 0.0, 1.5)]):
+    osc(f"ho5_osc_{ds.replace('_', '')}_fb{i}", D(ds, n, noise), next(_seed5), "test", frac)
+    H6.append(S.pop())
+
+# exploding (10): deep nets with N(0, 1) weights
+for i, (ds, h) in enumerate([("reg_plane", [(16, "relu")] * 5), ("reg_sine", [(16, "relu")] * 6),
+                             ("reg_gauss", [(12, "relu")] * 5), ("reg_line", [(20, "relu")] * 5),
+                             ("reg_plane", [(16, "linear")] * 4), ("reg_sine", [(12, "linear")] * 5),
+                             ("reg_gauss", [(16, "linear")] * 4), ("reg_line", [(12, "linear")] * 6),
+                             ("reg_plane", [(24, "relu")] * 6), ("reg_gauss", [(20, "linear")] * 5)]):
+    ho5(f"explode_{ds.replace('_', '')}_{h[0][1]}{len(h)}x{h[0][0]}",
+        c(D(ds, (250, 300)[i % 2]), h, opt=SGD(0.01), epochs=10, init={"init": "normal", "init_scale": 1.0},
+          seed=next(_seed5), **REG),
+        ["exploding_gradients", "bad_init_loss", "nan_or_inf", "diverging", "lr_too_high"],
+        f"N(0,1) weights in {len(h)} hidden layers multiply the signal at every layer")
+
+# vanishing (12): deep sigmoid stacks
+for i, (ds, h, opt) in enumerate([("circle", [(8, "sigmoid")] * 6, SGD(0.1)), ("moons", [(10, "sigmoid")] * 7, SGD(0.05)),
+                                  ("xor", [(8, "sigmoid")] * 7, SGD(0.1, 0.5)), ("spiral", [(12, "sigmoid")] * 6, SGD(0.1)),
+                                  ("gaussian", [(6, "sigmoid")] * 8, SGD(0.05)), ("linear", [(8, "sigmoid")] * 6, SGD(0.1, 0.5)),
+                                  ("circle", [(12, "sigmoid")] * 7, SGD(0.05, 0.5)), ("moons", [(8, "sigmoid")] * 8, SGD(0.1)),
+                                  ("xor", [(10, "sigmoid")] * 6, SGD(0.05)), ("spiral", [(8, "sigmoid")] * 7, SGD(0.05, 0.5)),
+                                  ("gaussian", [(12, "sigmoid")] * 6, SGD(0.1)), ("circle", [(6, "sigmoid")] * 8, SGD(0.1))]):
+    ho5(f"vanish_sigmoid{len(h)}_{ds}_{i}", c(D(ds, (300, 350)[i % 2], 0.1 if ds == "moons" else 0.0), h, opt=opt,
+        epochs=20, seed=next(_seed5), precision=F32 if i % 4 == 3 else None), ["vanishing_gradients"],
+        f"{len(h)} sigmoid layers: each multiplies the gradient by at most 0.25")
+
+# dead ReLU units (16): a large negative bias switches every unit off on every input
+for i, (ds, h, bias, kw) in enumerate([(ds, h, bias, REG if ds.startswith("reg") else {})
+                                       for ds, h in (("circle", [(16, "relu")]), ("spiral", [(12, "relu")]),
+                                                     ("xor", [(16, "relu"), (8, "relu")]), ("gaussian", [(12, "relu")]),
+                                                     ("moons", [(16, "relu")]), ("reg_sine", [(16, "relu")]),
+                                                     ("reg_plane", [(12, "relu"), (12, "relu")]), ("reg_gauss", [(16, "relu")]))
+                                       for bias in (-8.0, -10.0)]):
+    ho5(f"dead_relu_bias{-bias:g}_{ds.replace('_', '')}_{len(h)}", c(D(ds, (300, 350)[i % 2], 0.1 if ds == "moons" else 0.0),
+        h, opt=(ADAM(0.01), SGD(0.05, 0.9))[i % 2], epochs=20, init={"init": "he", "bias_init": bias}, seed=next(_seed5), **kw),
+        ["dead_units", "bad_init_loss"], f"bias {bias:g}: every ReLU is off on every input (and the output starts far off)")
+
+# saturated tanh / sigmoid units (16)
+for i, (ds, scale, h, opt) in enumerate([("circle", 50.0, [(8, "tanh")], SGD(0.01, 0.9)), ("spiral", 80.0, [(12, "tanh")], SGD(0.02)),
+                                         ("xor", 60.0, [(8, "tanh")], SGD(0.01, 0.9)), ("moons", 70.0, [(16, "tanh")], SGD(0.02)),
+                                         ("circle", 100.0, [(12, "sigmoid")], SGD(0.03)), ("moons", 50.0, [(8, "sigmoid")], SGD(0.03)),
+                                         ("spiral", 40.0, [(16, "tanh")], SGD(0.01, 0.9)), ("xor", 90.0, [(12, "tanh")], SGD(0.02))]):
+    ho5(f"sat_{h[0][1]}_x{scale:g}_{ds}", c(D(ds, 300, 0.1 if ds == "moons" else 0.0, scale=scale), h, opt=opt, epochs=20,
+        seed=next(_seed5)), ["saturated_units", "unscaled_features"], f"inputs x{scale:g} drive every unit to |z| >> 5")
+for i, (ds, init, h) in enumerate([("moons", {"bias_init": 8.0}, [(8, "tanh")]), ("xor", {"bias_init": -9.0}, [(12, "tanh")]),
+                                   ("spiral", {"bias_init": 8.0}, [(16, "tanh")]), ("circle", {"bias_init": -8.0}, [(8, "tanh")]),
+                                   ("circle", {"init": "normal", "init_scale": 5.0}, [(8, "tanh")]),
+                                   ("xor", {"init": "normal", "init_scale": 6.0}, [(12, "tanh")]),
+                                   ("moons", {"init": "normal", "init_scale": 5.0}, [(16, "tanh")]),
+                                   ("gaussian", {"bias_init": 9.0}, [(8, "tanh")])]):
+    ho5(f"sat_tanh_init{i}_{ds}", c(D(ds, 300, 0.1 if ds == "moons" else 0.0), h, opt=SGD(0.01), epochs=20, init=init,
+        seed=next(_seed5)), ["saturated_units", "bad_init_loss"],
+        "a huge bias or N(0, 25+) weights pin tanh units at -1 or +1 and the output starts far off")
+
+# symmetric initialization (14)
+for i, (ds, h, opt, init) in enumerate([(ds, h, opt, init)
+                                        for (ds, h, opt) in (("circle", [(8, "tanh")], SGD(0.03, 0.9)), ("moons", [(8, "sigmoid")], ADAM(0.01)),
+                                                             ("xor", [(8, "relu")], ADAM(0.01)), ("spiral", [(8, "tanh"), (8, "tanh")], ADAM(0.01)),
+                                                             ("gaussian", [(8, "elu")], ADAM(0.01)), ("reg_sine", [(16, "tanh")], ADAM(0.01)),
+                                                             ("circle", [(12, "sigmoid"), (12, "sigmoid")], SGD(0.05, 0.9)))
+                                        for init in ({"init": "zeros"}, {"init": "constant", "init_scale": 0.1})]):
+    ho5(f"sym_{init['init']}_{h[0][1]}{len(h)}_{ds.replace('_', '')}_{i}",
+        c(D(ds, 300, 0.1 if ds == "moons" else (0.05 if ds == "reg_sine" else 0.0)), h, opt=opt, epochs=20, init=init,
+          seed=next(_seed5), **(REG if ds.startswith("reg") else {})), ["symmetric_init"],
+        "identical units get identical gradients and stay identical")
+
+# bad loss at initialization (14)
+for i, (ds, h, opt, init, kw) in enumerate([
+        ("moons", [(16, "relu")], ADAM(0.01), {"init": "normal", "init_scale": 3.0}, {}),
+        ("xor", [(16, "relu")], ADAM(0.01), {"init": "normal", "init_scale": 4.0}, {}),
+        ("gaussian", [(12, "relu")], ADAM(0.01), {"init": "normal", "init_scale": 3.5}, {}),
+        ("circle", [(16, "relu")], ADAM(0.01), {"init": "normal", "init_scale": 4.0}, {}),
+        ("spiral", [(16, "relu")], ADAM(0.01), {"init": "normal", "init_scale": 4.0}, {}),
+        ("moons", [(24, "relu")], ADAM(0.005), {"init": "normal", "init_scale": 3.0}, {"precision": F32}),
+        ("reg_line", [], SGD(0.01, 0.5), {"bias_init": 15.0}, REG),
+        ("reg_plane", [], ADAM(0.05), {"bias_init": 20.0}, REG),
+        ("reg_line", [], ADAM(0.05), {"bias_init": -18.0}, REG),
+        ("reg_plane", [], SGD(0.01, 0.5), {"bias_init": -15.0}, REG),
+        ("linear", [], ADAM(0.05), {"bias_init": 9.0}, {}),
+        ("gaussian", [], ADAM(0.05), {"bias_init": -9.0}, {}),
+        ("linear", [], SGD(0.05, 0.9), {"bias_init": -10.0}, {}),
+        ("gaussian", [], ADAM(0.05), {"bias_init": 10.0}, {"precision": F32})]):
+    ho5(f"badinit_{ds.replace('_', '')}_{i}", c(D(ds, 300, 0.1 if ds in ("moons", "reg_line", "reg_plane") else 0.0), h, opt=opt,
+        epochs=30, init=init, seed=next(_seed5), **kw), ["bad_init_loss"],
+        "the first predictions are far from the targets: the initial loss is many times the expected one")
+
+# plateau (16): one hidden layer from weights of 0.001 sits at the saddle point
+for i, (ds, h, opt, init) in enumerate([(ds, h, opt, init)
+                                        for ds in ("xor", "circle", "moons", "spiral")
+                                        for h, opt, init in (([(8, "tanh")], SGD(0.01), {}), ([(8, "sigmoid")], SGD(0.02), {}),
+                                                             ([(12, "tanh")], SGD(0.01, 0.5), {}), ([(8, "relu")], SGD(0.01), HE))]):
+    ho5(f"plateau_small_init_{ds}_{h[0][1]}{h[0][0]}_{i}", c(D(ds, (300, 350)[i % 2], 0.1 if ds == "moons" else 0.0), h, opt=opt,
+        epochs=40, init={**init, "init_scale": 0.001}, seed=next(_seed5)), ["plateau"],
+        "weights of 0.001: one hidden layer sits at the saddle point, the loss at the input-free level")
+
+# not converged (16): cut short while still learning at a modest rate
+for i, (ds, h, opt, ep, kw) in enumerate([
+        ("circle", [(8, "tanh")], ADAM(0.003), 6, {}), ("moons", [(8, "tanh")], ADAM(0.003), 6, {}),
+        ("xor", [(8, "tanh")], ADAM(0.003), 6, {}), ("spiral", [(16, "tanh")], ADAM(0.003), 6, {}),
+        ("circle", [(12, "tanh")], ADAM(0.002), 8, {"precision": F32}), ("moons", [(12, "tanh")], ADAM(0.002), 8, {"precision": F32}),
+        ("xor", [(16, "relu")], ADAM(0.002), 5, {"init": HE}), ("circle", [(16, "relu")], ADAM(0.002), 5, {"init": HE}),
+        ("reg_sine", [(16, "tanh")], ADAM(0.005), 8, REG), ("reg_sine", [(24, "tanh")], ADAM(0.004), 6, REG),
+        ("reg_gauss", [(16, "tanh")], ADAM(0.005), 8, REG), ("reg_gauss", [(24, "tanh")], ADAM(0.004), 6, REG),
+        ("reg_sine", [(16, "tanh")], ADAM(0.005), 8, {**REG, "precision": F32}),
+        ("reg_gauss", [(16, "relu")], ADAM(0.004), 6, {**REG, "init": HE}),
+        ("digits", [(32, "relu")], ADAM(0.0005), 3, {"output": "softmax", "loss": "cross_entropy", "init": HE}),
+        ("digits", [(32, "tanh")], ADAM(0.0005), 3, {"output": "softmax", "loss": "cross_entropy"})]):
+    ho5(f"nc_{ds.replace('_', '')}_{h[0][1]}{h[0][0]}_{i}", c(D(ds, (300, 350)[i % 2] if ds != "digits" else 500,
+        0.1 if ds in ("moons", "reg_sine") else 0.0), h, opt=opt, epochs=ep, seed=next(_seed5), **kw), ["not_converged"],
+        f"{ep} epochs at a modest rate: the loss is still falling when training stops")
+
+# overfitting (12): a few noisy points and thousands of weights, 400 epochs
+for i, (ds, n, noise, h) in enumerate([(ds, n, noise, h)
+                                       for ds, noise in (("circle", 0.5), ("spiral", 0.3), ("moons", 0.45), ("xor", 0.5))
+                                       for n, h in ((60, [(64, "relu"), (64, "relu")]), (80, [(48, "relu")] * 3),
+                                                    (70, [(96, "relu"), (32, "relu")]))]):
+    ho5(f"overfit_small_{ds}_{n}_{len(h)}", c(D(ds, n, noise, test_fraction=0.5), h, seed=next(_seed5), **OF), ["overfitting"],
+        f"{n // 2} noisy training points and thousands of weights")
+
+# underfitting (14): too few units (or none) for the data
+for i, (ds, h, kw) in enumerate([("spiral", [(2, "tanh")], {}), ("spiral", [(3, "relu")], {"init": HE}),
+                                 ("spiral", [(2, "sigmoid")], {}), ("circle", [(1, "tanh")], {}),
+                                 ("circle", [(1, "relu")], {"init": HE}), ("xor", [(1, "tanh")], {}),
+                                 ("xor", [(1, "sigmoid")], {}), ("moons", [(1, "tanh")], {}),
+                                 ("reg_sine", [], REG), ("reg_gauss", [], REG),
+                                 ("reg_sine", [(1, "relu")], {**REG, "init": HE}), ("reg_sine", [(1, "tanh")], REG),
+                                 ("reg_gauss", [(1, "tanh")], REG), ("spiral", [(2, "tanh")], {"precision": F32})]):
+    ho5(f"underfit_{ds.replace('_', '')}_{len(h) and h[0][0]}{len(h) and h[0][1] or 'linear'}_{i}",
+        c(D(ds, (300, 350)[i % 2], 0.05 if ds == "reg_sine" else (0.1 if ds == "moons" else 0.0)), h, opt=ADAM(0.02), epochs=60,
+          seed=next(_seed5), **kw), ["underfitting"], "too few units (or none) for this data: the loss stops falling far above zero")
+
+# not linearly separable (14): linear models on curved classes
+for i, (ds, kw) in enumerate([(ds, kw) for ds in ("xor", "circle", "spiral")
+                              for kw in ({"opt": ADAM(0.02)}, {"opt": SGD(0.03, 0.9)},
+                                         {"output": "linear", "loss": "hinge", "opt": SGD(0.01)},
+                                         {"output": "step", "loss": "perceptron", "opt": SGD(0.1), "batch": 1})]
+                             + [("xor_gate", {"output": "step", "loss": "perceptron", "opt": SGD(0.3), "batch": 1, "epochs": 30}),
+                                ("xor_gate", {"output": "step", "loss": "perceptron", "opt": SGD(1.0), "batch": 1, "epochs": 30})]):
+    kw = {"epochs": 20, **kw}
+    n = 4 if ds == "xor_gate" else (150 if kw.get("loss") == "perceptron" else 300)
+    ho5(f"nls_{ds.replace('_', '')}_{kw.get('loss', 'bce')}_{i}", c(D(ds, n), seed=next(_seed5), **kw), ["not_linearly_separable"],
+        "no line separates these classes: a linear model cannot fit them")
+
+# unscaled features (14)
+for i, (ds, scale, h, opt, kw) in enumerate([
+        ("gaussian", 200.0, [], ADAM(0.05), {}), ("linear", 150.0, [], ADAM(0.05), {}),
+        ("gaussian", 100.0, [], ADAM(0.02), {}), ("linear", 300.0, [], ADAM(0.05), {"precision": F32}),
+        ("reg_plane", 50.0, [], ADAM(0.05), REG), ("reg_gauss", 40.0, [], ADAM(0.05), REG),
+        ("reg_line", 60.0, [], ADAM(0.05), REG), ("reg_plane", 100.0, [], ADAM(0.05), REG),
+        ("reg_line", 0.005, [], ADAM(0.05), REG), ("reg_plane", 0.003, [], ADAM(0.05), REG),
+        ("gaussian", 0.001, [], SGD(0.03, 0.9), {}), ("linear", 0.002, [], SGD(0.03, 0.9), {}),
+        ("reg_sine", 0.002, [(16, "relu")], ADAM(0.01), {**REG, "init": HE}),
+        ("gaussian", 0.003, [(8, "relu")], ADAM(0.01), {"init": HE})]):
+    ho5(f"unscaled_{ds.replace('_', '')}_x{scale:g}_{i}", c(D(ds, 300, 0.1 if ds.startswith("reg") else 0.0, scale=scale), h, opt=opt,
+        epochs=30, seed=next(_seed5), **kw), ["unscaled_features"], f"inputs multiplied by {scale:g}: feature spreads far from 1")
+
+# irrelevant features (14): pure-noise columns next to the real ones
+for i, (ds, nf, h, opt, ep, kw) in enumerate([
+        ("gaussian", 3, [], ADAM(0.05), 30, {}), ("gaussian", 5, [(8, "tanh")], ADAM(0.01), 30, {}),
+        ("linear", 4, [], ADAM(0.05), 30, {}), ("linear", 2, [(8, "tanh")], ADAM(0.01), 30, {}),
+        ("circle", 3, [(16, "tanh")], ADAM(0.01), 40, {}), ("circle", 4, [(16, "relu")], ADAM(0.01), 40, {"init": HE}),
+        ("moons", 3, [(16, "tanh")], ADAM(0.01), 40, {}), ("moons", 5, [(16, "relu")], ADAM(0.01), 40, {"init": HE}),
+        ("xor", 2, [(16, "tanh")], ADAM(0.01), 40, {}), ("xor", 4, [(16, "tanh")], ADAM(0.01), 40, {"precision": F32}),
+        ("reg_plane", 3, [], ADAM(0.05), 40, REG), ("reg_line", 4, [], ADAM(0.02), 40, REG),
+        ("reg_plane", 5, [], ADAM(0.05), 40, {**REG, "precision": F32}),
+        ("reg_sine", 3, [(16, "tanh")], ADAM(0.01), 80, REG)]):
+    ho5(f"irr_{ds.replace('_', '')}_noise{nf}_{len(h)}_{i}", c(D(ds, 350, 0.05 if ds.startswith("reg") else (0.1 if ds == "moons" else 0.0),
+        noise_features=nf), h, opt=opt, epochs=ep, seed=next(_seed5), **kw), ["irrelevant_features"],
+        f"{nf} pure-noise input columns carry nothing about the target")
+
+# output / loss mismatch (14)
+for i, (ds, h, out, loss) in enumerate([
+        ("gaussian", [(8, "tanh")], "softmax", "bce"), ("moons", [], "softmax", "bce"),
+        ("circle", [(8, "tanh")], "linear", "bce"), ("xor", [(8, "relu")], "linear", "bce"),
+        ("spiral", [(8, "tanh")], "linear", "cross_entropy"), ("gaussian", [], "linear", "cross_entropy"),
+        ("digits", [(16, "relu")], "sigmoid", "cross_entropy"), ("digits", [(16, "tanh")], "linear", "cross_entropy"),
+        ("reg_line", [], "sigmoid", "mse"), ("reg_plane", [(8, "tanh")], "sigmoid", "mse"),
+        ("reg_sine", [(16, "tanh")], "softmax", "mse"), ("reg_gauss", [], "softmax", "mse"),
+        ("reg_plane", [], "sigmoid", "bce"), ("reg_sine", [], "sigmoid", "mse")]):
+    ho5(f"mismatch_{ds.replace('_', '')}_{out}_{loss}_{i}", c(D(ds, 300, 0.1 if ds in ("moons", "reg_line", "reg_sine") else 0.0), h,
+        output=out, loss=loss, opt=ADAM(0.02), epochs=20, seed=next(_seed5)), ["output_loss_mismatch"],
+        f"a {out} output with the {loss} loss on this task")
+
 for f in glob.glob(OUT + "/*.json"):
     os.remove(f)
-for name, d in S + H + H2 + H3 + H4 + H5:
+for name, d in S + H + H2 + H3 + H4 + H5 + H6:
     with open(f"{OUT}/{name}.json", "w") as fh:
         json.dump(d, fh, indent=1)
-print(len(S) + len(H) + len(H2) + len(H4) + len(H5), "tune +", len(H3), "test scenarios")
+print(len(S) + len(H) + len(H2) + len(H4) + len(H5), "tune +", len(H3) + len(H6), "test scenarios")
