@@ -198,3 +198,15 @@ def test_epochs_bound_the_threaded_run():
     assert runner.wait_idle(60)
     assert run.epoch == 3 and runner.latest().status == "finished"
     runner.stop()
+
+
+def test_total_steps_keeps_progress_after_a_batch_size_change():
+    run = Run({"data": {"name": "spiral", "n_samples": 200},
+               "training": {"epochs": 4, "batch_size": 10}}, diagnostics=False)
+    assert run.total_steps == 4 * run.steps_per_epoch
+    run.run_steps(20)
+    run.set_hyperparameters(batch_size=20)
+    run.run_steps(5)
+    assert abs(run.step / run.total_steps - run.epoch_progress / 4) < 0.01
+    run.run_steps(run.steps_to_finish + 30)  # past the end: never above 100 %
+    assert run.total_steps == run.step

@@ -200,8 +200,14 @@ class Run:
 
     @property
     def total_steps(self) -> int:
-        """Steps of the configured epochs at the current batch size (for progress bars)."""
-        return self.config.training["epochs"] * self.steps_per_epoch
+        """Steps of the configured epochs, scaled so that step / total_steps is the share
+        of the epochs done even after a batch-size change (for progress bars; the session
+        reader uses the same rule)."""
+        epochs = self.config.training["epochs"]
+        done = self.epoch_progress
+        if self.step == 0 or done <= 0:
+            return epochs * self.steps_per_epoch
+        return max(self.step, round(self.step * epochs / done))
 
     @property
     def steps_to_finish(self) -> int:
