@@ -406,8 +406,12 @@ class Controller(QtCore.QObject):
                 # while off screen (it may have deferred the work)
                 self._panel_seq.pop(id(p), None)
         self._shown = shown
+        now = time.perf_counter()
+        limited = self.frame_budget_ms is not None
         due = [p for p in self.panels
-               if shown[id(p)] and self._panel_seq.get(id(p)) != snap.seq]
+               if shown[id(p)] and self._panel_seq.get(id(p)) != snap.seq
+               and not (limited and p.max_hz and
+                        now - self._panel_time.get(id(p), 0.0) < 1.0 / p.max_hz)]
         due.sort(key=lambda p: self._panel_time.get(id(p), 0.0))
         start = time.perf_counter()
         for i, panel in enumerate(due):

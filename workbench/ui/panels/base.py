@@ -30,6 +30,9 @@ class Panel(QtWidgets.QWidget):
     title: ClassVar[str] = "Panel"
     help_text: ClassVar[str] = ""
     area: ClassVar[str] = "bottom"      # "central", "left", "right", "bottom", "below_central"
+    #: At most this many updates a second while training (None: every GUI tick). Each
+    #: update also repaints the panel, which costs more than the update itself.
+    max_hz: ClassVar[float | None] = None
 
     def __init__(self, bus: UiBus, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)

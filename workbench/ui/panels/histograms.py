@@ -195,6 +195,7 @@ class RowStore:
 class WeightsPanel(TimePanel):
     """Weight and gradient histograms of one layer over time, and the newest ones."""
     object_name = "weights"
+    max_hz = 10.0       # the histograms come at HIST_HZ; the images are costly to repaint
     title = "Weights"
     area = "bottom"
     has_log_toggle = False

@@ -117,6 +117,7 @@ def unit_fractions(run) -> tuple[list[np.ndarray], list[np.ndarray]]:
 class NetworkGraphPanel(Panel):
     """The network as a graph of units and weighted edges (see module docstring)."""
     object_name = "network"
+    max_hz = 10.0       # edges redrawn from theta: a costly repaint, the maps come at 6 Hz
     title = "Network"
     area = "below_central"
     help_text = (
