@@ -210,3 +210,45 @@ def test_total_steps_keeps_progress_after_a_batch_size_change():
     assert abs(run.step / run.total_steps - run.epoch_progress / 4) < 0.01
     run.run_steps(run.steps_to_finish + 30)  # past the end: never above 100 %
     assert run.total_steps == run.step
+
+
+class _Order:
+    def __init__(self):
+        self.calls = []
+
+    def on_chunk(self, run, chunk):
+        self.calls.append(("chunk", chunk.start, chunk.n))
+
+    def on_evaluation(self, run, row):
+        self.calls.append(("eval", row["step"], row["train_loss"], row["test_loss"]))
+
+    def on_event(self, run, ev):
+        self.calls.append(("event", ev.step, ev.kind))
+
+
+@pytest.mark.parametrize("chunk", [7, 4096])
+def test_overlapped_evaluations_match_inline_ones(chunk, monkeypatch):
+    from workbench.run import run as run_module
+    started = []
+    real = run_module.Run._start_evaluation
+    monkeypatch.setattr(run_module.Run, "_start_evaluation",
+                        lambda self: started.append(self.step) or real(self))
+    cfg = {"data": {"name": "spiral", "n_samples": 300}, "training": {"epochs": 12}}
+    seen = []
+    for overlap in (False, True):
+        run = Run(cfg, eval_every=25)
+        run.overlap_evaluations = overlap
+        order = _Order()
+        run.add_listener(order)
+        run.schedule([{"step": 50, "kind": "hparams", "payload": {"lr": 0.01}}])
+        run.run_steps(60, max_chunk=chunk)
+        run.set_hyperparameters(momentum=0.5)   # queued at step 60: an evaluation is due
+        run.run_steps(140, max_chunk=chunk)
+        seen.append((order.calls, run.network.theta.copy(),
+                     [f.to_dict() for f in run.findings()]))
+    (calls0, theta0, f0), (calls1, theta1, f1) = seen
+    assert calls0 == calls1
+    assert [c[1] for c in calls0 if c[0] == "eval"] == list(range(0, 201, 25))
+    assert np.array_equal(theta0, theta1)
+    assert f0 == f1
+    assert len(started) >= 5     # the overlapped path ran (for the second run)

@@ -63,6 +63,49 @@ class NonFinite:
         return names
 
 
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _eval_pool():
+    """One helper thread per process for overlapped evaluations (created on first use)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            from concurrent.futures import ThreadPoolExecutor
+            _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wb-eval")
+        return _POOL
+
+
+class _EvalJob:
+    """A full evaluation of given parameters: what it needs is captured when it is made,
+    so it can run on another thread while the run trains on."""
+
+    def __init__(self, run: "Run", theta: np.ndarray):
+        self.run = run
+        self.theta = theta
+        self.step = run.step
+        self.epoch = run.epoch_progress
+        self.l1, self.l2 = run.hp["l1"], run.hp["l2"]
+        self.future = None
+
+    def compute(self):
+        r = self.run
+        net = r.network
+        args = (*net.layout.args(), net.loss_code, self.l1, self.l2)
+
+        def split(X, Y, off, sat):
+            loss, acc = K.evaluate(self.theta, *args, X, Y, r._classify, r._threshold_z,
+                                   256, off, sat)
+            return float(loss), (float(acc) if r._classify else None)
+        tl, ta = split(r._X, r._Y, r._unit_off, r._unit_sat)
+        vl = va = None
+        if r._Xt.shape[0]:
+            vl, va = split(r._Xt, r._Yt, np.zeros_like(r._unit_off),
+                           np.zeros_like(r._unit_sat))
+        return tl, ta, vl, va
+
+
 def output_units(dataset: Dataset, loss: str) -> int:
     """Number of output units the dataset and loss need; ConfigError when they cannot fit."""
     if dataset.task == "regression":
@@ -156,6 +199,7 @@ class Run:
         self._chunk_state = None
         self.compute_seconds = 0.0
         self._evaluated_at = -1
+        self.overlap_evaluations = True
         self.monitor = None
         self.recorder = None
         if diagnostics:
@@ -378,25 +422,47 @@ class Run:
 
     def run_steps(self, n: int, max_chunk: int = MAX_CHUNK) -> int:
         """Train ``n`` mini-batch steps in this thread; return the number done (fewer when
-        a non-finite value stops the run)."""
+        a non-finite value stops the run).
+
+        With ``overlap_evaluations`` (the default) a due evaluation runs on a helper
+        thread, on a copy of the parameters, while the next chunk trains; both kernels
+        release the GIL. Its result is recorded before that chunk's metrics, and before
+        any command queued for the step it measured, so listeners see the same order as
+        when it runs inline.
+        """
         if self.step == 0 and self._evaluated_at < 0:
             self._evaluate_and_record()
         done = 0
-        while done < n and self.nonfinite is None:
-            self._apply_pending()
-            m = min(n - done, max_chunk, MAX_CHUNK)
-            ee = self.eval_every
-            m = min(m, ee - self.step % ee)
-            if self._scheduled:
-                m = min(m, max(1, self._scheduled[0].step - self.step))
-            m = self._train_chunk(m)
-            done += m
-            if self.nonfinite is None and self.step % ee == 0:
-                self._evaluate_and_record()
+        job = None
+        try:
+            while done < n and self.nonfinite is None:
+                if job is not None and (self._pending or (
+                        self._scheduled and self._scheduled[0].step <= self.step)):
+                    self._finish_evaluation(job)
+                    job = None
+                self._apply_pending()
+                m = min(n - done, max_chunk, MAX_CHUNK)
+                ee = self.eval_every
+                m = min(m, ee - self.step % ee)
+                if self._scheduled:
+                    m = min(m, max(1, self._scheduled[0].step - self.step))
+                m = self._train_chunk(m, job)
+                job = None
+                done += m
+                if self.nonfinite is None and self.step % ee == 0:
+                    if self.overlap_evaluations and not self.exact and done < n:
+                        job = self._start_evaluation()
+                    else:
+                        self._evaluate_and_record()
+        finally:
+            if job is not None:
+                self._finish_evaluation(job)
         return done
 
-    def _train_chunk(self, m: int) -> int:
+    def _train_chunk(self, m: int, job: "_EvalJob | None" = None) -> int:
         if self.exact:
+            if job is not None:
+                self._finish_evaluation(job)
             return self._exact_chunk(m)
         out = self._out
         net = self.network
@@ -412,6 +478,8 @@ class Run:
             out["loss"], out["gnorm"], out["wnorm"], out["uratio"], out["dead"],
             out["sat"], out["flags"])
         self.compute_seconds += time.perf_counter() - tic
+        if job is not None:   # the evaluation of the step this chunk started from
+            self._finish_evaluation(job)
         lr = self.hp["lr"] / (1.0 + self.hp["decay"] * (t0 + np.arange(done)))
         chunk = Chunk(start, out["loss"][:done].copy(), lr, out["flags"][:done].copy(),
                       *(out[f][:done].copy() for f in ("gnorm", "wnorm", "uratio",
@@ -478,12 +546,21 @@ class Run:
             out["test_loss"], out["test_accuracy"] = vl, va
         return out
 
+    def _start_evaluation(self) -> "_EvalJob":
+        """Evaluate the current parameters on the helper thread (see run_steps)."""
+        job = _EvalJob(self, self.network.theta.copy())
+        job.future = _eval_pool().submit(job.compute)
+        return job
+
+    def _finish_evaluation(self, job: "_EvalJob") -> dict:
+        tl, ta, vl, va = job.future.result()
+        return self._record_evaluation(tl, ta, vl, va, job.step, job.epoch)
+
     def _evaluate_and_record(self) -> dict:
-        tl, ta = self._eval_split(self._X, self._Y, self._unit_off, self._unit_sat)
-        vl = va = None
-        if self._Xt.shape[0]:
-            vl, va = self._eval_split(self._Xt, self._Yt, np.zeros_like(self._unit_off),
-                                      np.zeros_like(self._unit_sat))
+        job = _EvalJob(self, self.network.theta)
+        return self._record_evaluation(*job.compute(), job.step, job.epoch)
+
+    def _record_evaluation(self, tl, ta, vl, va, step: int, epoch: float) -> dict:
         n = self.n_train
         self.unit_stats = {"off": self._unit_off.copy(), "sat": self._unit_sat.copy(), "n": n}
         lay = self.network.layout
@@ -493,12 +570,12 @@ class Run:
             u = int(lay.units[l + 1])
             dead.append(float(np.mean(self._unit_off[base:base + u] >= 0.99 * n)))
             satf.append(float(np.mean(self._unit_sat[base:base + u] >= 0.9 * n)))
-        row = {"step": self.step, "epoch": self.epoch_progress, "train_loss": tl,
+        row = {"step": step, "epoch": epoch, "train_loss": tl,
                "test_loss": vl, "train_acc": ta, "test_acc": va,
                "eval_dead": dead, "eval_sat": satf}
         self.evaluations.append(row)
         self.history.append_evaluation(row)
-        self._evaluated_at = self.step
+        self._evaluated_at = step
         self._notify("on_evaluation", row)
         return row
 
