@@ -91,6 +91,8 @@ def train_headless(cfg, steps: int | None, out: str | None = None, quiet: bool =
         sys.stderr.write("compiling kernels (first run only)...\r")
         sys.stderr.flush()
     warmup(run.dtype)
+    if run.monitor is not None:
+        type(run.monitor).warmup()
     total = steps if steps is not None else run.total_steps
     prog = Progress(total, label, enabled=not quiet)
     done = 0
@@ -170,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    from .core.threads import one_blas_thread
+    one_blas_thread()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from workbench.run import Run
 from workbench.session import open_session, verify
@@ -142,7 +142,14 @@ def test_scrubbing_moves_every_panel_to_the_recorded_state(make_window, recorded
             np.testing.assert_allclose(img.ravel(), p, atol=1e-6)
             # the others were handed the same snapshot
             assert panel(win, "network")._last_seq == snap.seq
-            assert panel(win, "weights")._snap.step == step
+            # a panel in a background tab keeps the snapshot and shows it when raised
+            weights = panel(win, "weights")
+            dock = weights
+            while not isinstance(dock, QtWidgets.QDockWidget):
+                dock = dock.parentWidget()
+            dock.raise_()
+            qtbot.waitUntil(lambda: weights._snap is not None and weights._snap.step == step,
+                            timeout=3000)
             assert snap.hp["lr"] == (0.2 if step >= 300 else 0.05)
     assert win.status_label.text() == "replay" and win.step_label.text() == "step 444"
     assert not c.start()

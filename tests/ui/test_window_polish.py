@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 pg = pytest.importorskip("pyqtgraph")
-from PySide6 import QtCore, QtWidgets  # noqa: E402
+from PySide6 import QtWidgets  # noqa: E402
 
 from workbench.run import Run  # noqa: E402
 from workbench.run.runner import Snapshot  # noqa: E402

@@ -63,18 +63,56 @@ class NonFinite:
         return names
 
 
-_POOL = None
-_POOL_LOCK = threading.Lock()
+class _Result:
+    """The outcome of a job handed to the evaluation thread."""
+
+    def __init__(self):
+        self._done = threading.Event()
+        self._value = None
+        self._error: BaseException | None = None
+
+    def result(self):
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
-def _eval_pool():
-    """One helper thread per process for overlapped evaluations (created on first use)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            from concurrent.futures import ThreadPoolExecutor
-            _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wb-eval")
-        return _POOL
+class _EvalThread:
+    """One daemon thread per process that runs overlapped evaluations (started on first
+    use; it sleeps on its queue when idle and never keeps the process alive)."""
+
+    def __init__(self):
+        import queue
+        self._q = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="wb-eval", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            fn, res = self._q.get()
+            try:
+                res._value = fn()
+            except BaseException as e:  # handed to the caller of result()
+                res._error = e
+            res._done.set()
+
+    def submit(self, fn) -> _Result:
+        res = _Result()
+        self._q.put((fn, res))
+        return res
+
+
+_EVAL_THREAD: _EvalThread | None = None
+_EVAL_LOCK = threading.Lock()
+
+
+def _eval_pool() -> _EvalThread:
+    global _EVAL_THREAD
+    with _EVAL_LOCK:
+        if _EVAL_THREAD is None:
+            _EVAL_THREAD = _EvalThread()
+        return _EVAL_THREAD
 
 
 class _EvalJob:

@@ -179,6 +179,8 @@ class Runner:
             self._publish(force=True)
             from ..core.warmup import warmup
             warmup(run.dtype)
+            if run.monitor is not None:
+                type(run.monitor).warmup()   # the diagnostics' compiled reductions
             self._status = PAUSED
             if run.step == 0 and run._evaluated_at < 0:
                 run.run_steps(0)

@@ -31,21 +31,9 @@ def ensure_app(argv: list[str] | None = None, offscreen: bool = False) -> QtWidg
     # default 5 ms switch interval it waited up to 5 ms per hand-over behind painting
     # (bench_ui, W2: live steps/s 4.0k at 5 ms, 4.3k at 0.5 ms, 5.2k at 0.1 ms).
     sys.setswitchinterval(0.0001)
+    from ..core.threads import one_blas_thread
     one_blas_thread()
     return app  # type: ignore[return-value]
-
-
-def one_blas_thread() -> None:
-    """Run BLAS on the calling thread only, for the whole process.
-
-    The course's networks multiply small matrices (W2: 32 x 64 by 64 x 64), where an
-    OpenBLAS helper thread costs more in hand-overs than it saves, and in the window it
-    competes for the cores with the training thread, the GUI thread and the worker
-    views: W2 headless on 2 busy cores trained 5,900 steps/s with one BLAS thread
-    against 1,300 with OpenBLAS's default of two, and the helper thread took 12-15 % of
-    a core in the window."""
-    from threadpoolctl import threadpool_limits
-    threadpool_limits(1, user_api="blas")
 
 
 def effective_theme(theme: str) -> str:
