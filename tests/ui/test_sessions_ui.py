@@ -148,7 +148,7 @@ def test_scrubbing_moves_every_panel_to_the_recorded_state(make_window, recorded
             while not isinstance(dock, QtWidgets.QDockWidget):
                 dock = dock.parentWidget()
             dock.raise_()
-            qtbot.waitUntil(lambda: weights._snap is not None and weights._snap.step == step,
+            qtbot.waitUntil(lambda w=weights, s=step: w._snap is not None and w._snap.step == s,
                             timeout=3000)
             assert snap.hp["lr"] == (0.2 if step >= 300 else 0.05)
     assert win.status_label.text() == "replay" and win.step_label.text() == "step 444"
