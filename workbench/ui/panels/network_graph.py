@@ -260,8 +260,18 @@ class NetworkGraphPanel(Panel):
         """Layer titles that would run into each other (a layer of 32 units beside one of
         10: "relu 32softmax 10") are stacked: each title goes on the lowest line where it
         touches no other title, and the view grows upwards when a raised one is cut."""
-        if self.plot is None or len(getattr(self, "titles", ())) < 2:
+        if self.plot is None or len(getattr(self, "titles", ())) < 2 or \
+                getattr(self, "_fitting", False):
             return
+        # setRange below emits sigRangeChanged, which calls this again: once is enough
+        # (in a squeezed view the growth could otherwise chase itself for ever)
+        self._fitting = True
+        try:
+            self._fit_titles_now()
+        finally:
+            self._fitting = False
+
+    def _fit_titles_now(self) -> None:
         lines: list[list[tuple[float, float]]] = []
         levels = []
         for left, right in self.title_extents():
