@@ -34,3 +34,25 @@ def test_tanh_edge_cases():
     assert np.signbit(out[1])
     assert np.isnan(out[6])
     np.testing.assert_array_equal(out[7:], [1.0, -1.0])
+
+
+@njit(cache=False)
+def _exp_le0_all(x, out):
+    for i in range(x.shape[0]):
+        out[i] = K._exp_le0(x[i])
+
+
+def test_exp_le0_within_two_ulp_and_through_the_denormals():
+    rng = np.random.default_rng(3)
+    x = np.concatenate([-rng.exponential(3, 50000), rng.uniform(-745, 0, 50000),
+                        rng.uniform(-1e-8, 0, 1000), [0.0, -708.3, -709.0, -745.1]])
+    out = np.empty_like(x)
+    _exp_le0_all(x, out)
+    ref = np.exp(x)
+    normal = ref >= np.finfo(np.float64).tiny
+    assert (np.abs(out - ref)[normal] / np.spacing(ref[normal])).max() <= 2.0
+    assert np.abs(out - ref)[~normal].max() <= 5e-324
+    edge = np.array([-np.inf, np.nan, -1e300, -0.0])
+    out = np.empty_like(edge)
+    _exp_le0_all(edge, out)
+    assert out[0] == 0.0 and np.isnan(out[1]) and out[2] == 0.0 and out[3] == 1.0

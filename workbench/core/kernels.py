@@ -145,6 +145,27 @@ def _tanh(x):
 
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
+def _exp_le0(x):
+    """exp(x) for x <= 0 (softmax's exp(z - max)), within 2 ulp of libm in the normal
+    range and to the last denormal below it, branch-free so that a loop of them
+    vectorises (1.5 ns an element against 6.6 ns for libm here). Cephes' exp:
+    2^k (1 + 2 r P / (Q - r P)); 2^k is applied in two halves so that k down to -1075
+    needs no special case."""
+    y = x if x > -745.2 else -745.2
+    t = y * _LOG2E + _MAGIC
+    kf = t - _MAGIC
+    r = (y - kf * _LN2_HI) - kf * _LN2_LO
+    rr = r * r
+    pr = r * ((_EP0 * rr + _EP1) * rr + _EP2)
+    qr = ((_EQ0 * rr + _EQ1) * rr + _EQ2) * rr + _EQ3
+    er = 1.0 + 2.0 * pr / (qr - pr)
+    k = _bits(t) - _bits(_MAGIC)
+    k1 = k >> 1
+    res = er * _from_bits((k1 + 1023) << 52) * _from_bits((k - k1 + 1023) << 52)
+    return res if x == x else x
+
+
+@njit(nogil=True, cache=True, inline='always', error_model="numpy")
 def _log1pexp(z):
     """log(1 + exp(z)) without overflow."""
     if z > 0.0:
@@ -439,6 +460,20 @@ def _loss_delta(loss_code, out_code, z, zo, a, ao, Y, yo, dz, do, B, k, want_del
                 # a sigmoid output already holds sigmoid(z), computed the same way
                 dz[do + q] = (a[ao + q] if out_code == 2 else _sigmoid(x)) - y
     elif loss_code == 2:  # cross entropy with softmax
+        # z - max per sample into dz, one flat (vectorised) pass of exps over the batch,
+        # then per sample: log-sum-exp, loss, and softmax - y from the same exps
+        for i in range(B):
+            zi = zo + i * k
+            di = do + i * k
+            m = z[zi]
+            for j in range(1, k):
+                if z[zi + j] > m:
+                    m = z[zi + j]
+            for j in range(k):
+                dz[di + j] = z[zi + j] - m
+        udo = U(do)
+        for q in range(U(B * k)):
+            dz[udo + q] = _exp_le0(dz[udo + q])
         for i in range(B):
             zi = zo + i * k
             yi = yo + i * k
@@ -449,10 +484,7 @@ def _loss_delta(loss_code, out_code, z, zo, a, ao, Y, yo, dz, do, B, k, want_del
                     m = z[zi + j]
             s = 0.0
             for j in range(k):
-                e = np.exp(z[zi + j] - m)
-                s += e
-                if want_delta:
-                    dz[di + j] = e
+                s += dz[di + j]
             lse = m + np.log(s)
             for j in range(k):
                 total += Y[yi + j] * (lse - z[zi + j])
@@ -690,7 +722,22 @@ def _update(theta, grad, vel, acc, units, rows, woff, opt_code, hp, t,
     for l in range(L):
         start = U(woff[l])
         stop = start + U(rows[l] * units[l] + rows[l])
-        if opt_code == 0 and not nest:  # the common case, compiled on its own
+        if opt_code == 0 and not nest and theta.itemsize == 8 and stop - start >= _BLAS_MIN:
+            # a large float64 layer, plain SGD: the update as its own loop (vectorised),
+            # the four norms by BLAS dot products (du is the new velocity)
+            a, b = np.int64(start), np.int64(stop)
+            W = theta[a:b]
+            G = grad[a:b]
+            V = vel[a:b]
+            gsq = np.dot(G, G)
+            wsq0 = np.dot(W, W)
+            for i in range(start, stop):
+                v = mom * vel[i] - lr_t * grad[i]
+                vel[i] = v
+                theta[i] = theta[i] + v
+            usq = np.dot(V, V)
+            wsq = np.dot(W, W)
+        elif opt_code == 0 and not nest:  # the common case, compiled on its own
             gsq, usq, wsq0, wsq = _update_range(0, False, start, stop, theta, grad, vel,
                                                 acc, lr_t, mom, rho, eps, b1, b2, alpha)
         else:
