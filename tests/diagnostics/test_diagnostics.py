@@ -74,7 +74,13 @@ FAST = ["healthy_gaussian_logistic", "healthy_xor_tanh", "healthy_regline_sgd",
         # issue 4, round 2: a loss that falls in stairs, a slow noisy descent cut short, a
         # run that starts fitted at lr 1e-7, a linear model with near-zero best weights
         "ho4_osc_regline_fb", "ho4_nc_circle_adam", "ho2_lrlow_regline_sgd",
-        "ho4_underfit_reggauss_linear"]
+        "ho4_underfit_reggauss_linear",
+        # issue 4, round 3: a swing up and back between few evaluations, one tanh unit
+        # no better than a line, a linear fit whose ceiling is below UF_R2 (not "more
+        # epochs"), ReLU units off because the inputs are tiny (unscaled, not dead), the
+        # perceptron cycling on the XOR gate (not separable, not oscillating)
+        "lrhigh_xor_adam", "ho5_underfit_moons_1tanh_7", "ho5_underfit_reggauss_0linear_9",
+        "ho4_unscaled_regsine_x0002_relu", "ho5_nls_xorgate_perceptron_13"]
 
 
 @pytest.mark.parametrize("name", FAST)
@@ -441,3 +447,37 @@ def test_eval_swings_need_a_rise_and_a_fall():
     assert alt >= 0.5 and amp < 1e-3
     ctx.train_losses = [0.235, 0.283, 0.273, 0.867, 0.89, 0.591]         # swings
     assert ctx.eval_alternation()[1] > 0.25
+
+
+def test_mini_batch_swing_needs_a_round_trip_above_the_input_free_loss():
+    from workbench.diagnostics.rules import _swing
+
+    class Ctx:
+        def __init__(self, level):
+            self.state, self._level = {}, level
+
+        def level(self):
+            return self._level
+
+    def swings(losses, level=0.693):
+        ctx = Ctx(level)
+        return [_swing(ctx, {"train_loss": v}) for v in losses]
+    # Adam at lr 2 on XOR: 0.87 -> 1.97 -> 0.58 (ln 2 = 0.69)
+    assert swings([0.869, 1.97, 0.581, 0.366, 0.395, 0.167]) == \
+        [False, False, True, False, False, False]
+    # a healthy mini-batch run wiggling below the input-free loss
+    assert not any(swings([0.69, 0.37, 0.50, 0.39, 0.54, 0.30]))
+    # a peak only 1.56x the input-free loss (logistic regression on x300 inputs)
+    assert not any(swings([4.48, 0.845, 0.0961, 0.071, 0.189, 1.08, 0.0689]))
+    # a blow-up that comes part way back is divergence, not a swing
+    assert not any(swings([36.3, 1.47e22, 3.63e17, 8.83e12, 2.12e8], level=0.0754))
+
+
+def test_exploding_by_doublings_when_the_chunk_has_no_finite_norm():
+    from types import SimpleNamespace as NS
+    from workbench.diagnostics.rules import r_exploding
+    ctx = NS(state={"doublings": 5}, n_layers=3, model={"init": "xavier", "init_scale": 1.0},
+             hp={"lr": 0.5})
+    cs = NS(ratio=None, first_bad=None, bad_what=(), gmax=None, end=40)
+    v = r_exploding(ctx, cs)
+    assert v.holds and "doubled 5 checks in a row" in v.message
