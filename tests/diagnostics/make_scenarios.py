@@ -1341,6 +1341,12 @@ for i in range(28):
         output=out, loss=loss, opt=ADAM(0.02), epochs=20, seed=next(_seed6)), ["output_loss_mismatch"],
         f"a {out} output with the {loss} loss on this task")
 
+# Scored once (14:40 UTC 2026-11-26, rules of commit 16696d8, corpus of commit 5ca1246;
+# raw results in ho6_scored_once.json): test split (ho3 + ho6, 665 scenarios) precision
+# 0.962, recall 0.966, healthy quiet 125 of 127, median delay 12 steps; recall below 0.9:
+# underfitting 0.89 (1 relu unit dead, 1 sigmoid unit still creeping down, 1 tanh unit on
+# reg_gauss read as plateau / not converged). No ho6 label was changed.
+
 for f in glob.glob(OUT + "/*.json"):
     os.remove(f)
 ALL = S + H + H2 + H3 + H4 + H5 + H6 + H7
