@@ -102,7 +102,7 @@ def test_score_counts():
 
 # --- the compiled chunk reduction ---------------------------------------------------------
 def test_upper_median_matches_numpy_partition_with_nan_and_inf():
-    from workbench.diagnostics.reduce import _upper_median
+    from workbench.core.reductions import _upper_median
     rng = np.random.default_rng(0)
     buf = np.zeros(64)
     for n in (1, 2, 3, 7, 20, 63, 64):

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import reduce as RD
+from ..core import reductions as RD
 from . import rules as R
 
 TAIL = 32          # losses kept across chunks (diverging level, full-batch zig-zag)
 BLOCK = 10         # steps per gradient-norm check (doubling rule)
 WINDOW = 64        # steps of a chunk the medians look at (its most recent)
-assert (RD.WINDOW, RD.BLOCK) == (WINDOW, BLOCK), "reduce.py compiles these in"
+assert (RD.WINDOW, RD.BLOCK) == (WINDOW, BLOCK), "core/reductions.py compiles these in"
 
 
 @dataclass
