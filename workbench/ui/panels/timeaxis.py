@@ -616,6 +616,9 @@ class TimePanel(Panel):
     """
     log_y_default: ClassVar[bool] = False
     has_log_toggle: ClassVar[bool] = True
+    # thousands of points per curve: the repaint, not the update, is the cost; 12 Hz
+    # reads as live and leaves the GUI thread room between paints
+    max_hz: ClassVar[float | None] = 12.0
 
     def __init__(self, bus: UiBus, parent: QtWidgets.QWidget | None = None):
         super().__init__(bus, parent)
