@@ -280,6 +280,16 @@ def _delta_back(theta, wo, r, n_in, d, do, out, oo, B):
                     out[oi + k] += dv * theta[wj + k]
 
 
+@njit(nogil=True, cache=True, inline='always', error_model="numpy")
+def _row_max(z, zi, k):
+    """max(z[zi : zi + k]) (k >= 1)."""
+    m = z[zi]
+    for j in range(1, k):
+        if z[zi + j] > m:
+            m = z[zi + j]
+    return m
+
+
 # --- activations ---------------------------------------------------------------------
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
 def _activate(code, z, zo, a, ao, B, r, u):
@@ -300,10 +310,7 @@ def _activate(code, z, zo, a, ao, B, r, u):
         for i in range(B):
             zi = zo + i * r
             ai = ao + i * r
-            m = z[zi]
-            for j in range(1, r):
-                if z[zi + j] > m:
-                    m = z[zi + j]
+            m = _row_max(z, zi, r)
             s = 0.0
             for j in range(r):
                 e = np.exp(z[zi + j] - m)
@@ -465,10 +472,7 @@ def _loss_delta(loss_code, out_code, z, zo, a, ao, Y, yo, dz, do, B, k, want_del
         for i in range(B):
             zi = zo + i * k
             di = do + i * k
-            m = z[zi]
-            for j in range(1, k):
-                if z[zi + j] > m:
-                    m = z[zi + j]
+            m = _row_max(z, zi, k)
             for j in range(k):
                 dz[di + j] = z[zi + j] - m
         udo = U(do)
@@ -478,10 +482,7 @@ def _loss_delta(loss_code, out_code, z, zo, a, ao, Y, yo, dz, do, B, k, want_del
             zi = zo + i * k
             yi = yo + i * k
             di = do + i * k
-            m = z[zi]
-            for j in range(1, k):
-                if z[zi + j] > m:
-                    m = z[zi + j]
+            m = _row_max(z, zi, k)
             s = 0.0
             for j in range(k):
                 s += dz[di + j]
