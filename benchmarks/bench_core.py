@@ -9,7 +9,11 @@ Workloads (all SGD with momentum 0.9):
   W3  digits 64 -> 128 relu -> 10 softmax, batch 32
   W4  784 -> 256 relu -> 128 relu -> 10 softmax, 20,000 random samples, batch 128
   W5  W1 with batch 1
-BLAS and PyTorch are limited to one thread. Also reports the cold compile time of the
+BLAS and PyTorch are limited to one thread. Our runs include what the window gets: every
+per-step metric, the diagnostics, and the full train/test evaluations at the default
+cadence; a due evaluation runs on the run's evaluation thread while the next chunk
+trains (``Run.overlap_evaluations``), so on an idle second core it costs little wall
+time. NumPy and PyTorch do no evaluations and compute no metrics. Also reports the cold compile time of the
 kernels (in a fresh process with an empty cache), the time from process start to the
 first trained step with a warm cache, and the cost of the diagnostics (on vs off).
 """
