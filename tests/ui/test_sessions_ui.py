@@ -152,6 +152,7 @@ def test_scrubbing_moves_every_panel_to_the_recorded_state(make_window, recorded
                             timeout=3000)
             assert snap.hp["lr"] == (0.2 if step >= 300 else 0.05)
     assert win.status_label.text() == "replay" and win.step_label.text() == "step 444"
+    assert win.rate_label.text() == "\u2014 steps/s"          # nothing trains in a replay
     assert not c.start()
     tl.speed_box.setCurrentIndex(tl.speed_box.count() - 1)
     tl.set_step(400)

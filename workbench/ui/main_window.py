@@ -382,7 +382,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.status_label.setToolTip(snap.message or text)
         self.step_label.setText(f"step {snap.step:,}")
         self.epoch_label.setText(epoch_text(snap.epoch, snap.epochs))
-        self.rate_label.setText(f"{snap.steps_per_s:,.0f} steps/s")
+        # a replay does not train: no rate to show
+        self.rate_label.setText("\u2014 steps/s" if snap.status == "replay" else
+                                f"{snap.steps_per_s:,.0f} steps/s")
         self.lr_label.setText(f"lr {snap.lr:.3g}")
         bad = snap.nonfinite is not None
         self.nan_label.setText(f"NaN at step {snap.nonfinite.step:,}" if bad else "NaN: none")
