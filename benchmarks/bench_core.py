@@ -15,7 +15,9 @@ cadence; a due evaluation runs on the run's evaluation thread while the next chu
 trains (``Run.overlap_evaluations``), so on an idle second core it costs little wall
 time. NumPy and PyTorch do no evaluations and compute no metrics. Also reports the cold compile time of the
 kernels (in a fresh process with an empty cache), the time from process start to the
-first trained step with a warm cache, and the cost of the diagnostics (on vs off).
+first trained step with a warm cache, and the cost of the diagnostics: paired rounds of
+the workload with the Monitor on and off (order swapped each round, each side at least
+50 ms), the median of the per-round costs, with quartiles.
 """
 from __future__ import annotations
 
@@ -96,6 +98,31 @@ def _arrays(spec):
     run = Run(spec["cfg"], dataset=spec["dataset"]() if "dataset" in spec else None,
               diagnostics=False)
     return run._X.astype(np.float64), run._Y.astype(np.float64), run.network
+
+
+def diagnostics_cost(spec, precision="float64", rounds=15, min_seconds=0.05) -> dict:
+    """The diagnostics' share of training time, measured in pairs: each round trains the
+    same workload with the Monitor on and off (order swapped every round, each side run
+    long enough to last ``min_seconds``), and the cost is the median over the rounds of
+    1 - (steps/s on) / (steps/s off): the machine's drift is shared within a pair."""
+    reps = 1
+    t = time.perf_counter()
+    bench_ours(spec, precision, diagnostics=False)
+    one = time.perf_counter() - t
+    reps = max(1, int(min_seconds / max(one, 1e-6)))
+
+    def rate(diag):
+        return statistics.mean(bench_ours(spec, precision, diag) for _ in range(reps))
+    costs = []
+    for r in range(rounds):
+        order = (True, False) if r % 2 == 0 else (False, True)
+        got = {d: rate(d) for d in order}
+        costs.append(1.0 - got[True] / got[False])
+    costs.sort()
+    q = len(costs) // 4
+    return {"median": round(statistics.median(costs), 4),
+            "quartiles": [round(costs[q], 4), round(costs[-q - 1], 4)], "rounds": rounds,
+            "runs_per_side": reps}
 
 
 # --- plain NumPy -----------------------------------------------------------------------
@@ -263,7 +290,10 @@ def main() -> int:
             row = {f"{k}_steps_per_s": round(v, 1) for k, v in med.items()}
             row["precision"] = prec
             row["vs_numpy"] = round(med["ours"] / med["numpy"], 2)
-            row["diagnostics_cost"] = round(1 - med["ours"] / med["ours_no_diag"], 3)
+            row["diagnostics_cost_medians"] = round(1 - med["ours"] / med["ours_no_diag"], 3)
+            dc = diagnostics_cost(spec, prec, rounds=7 if args.quick else 15)
+            row["diagnostics_cost"] = dc["median"]
+            row["diagnostics_cost_paired"] = dc
             if torch is not None:
                 row["vs_torch"] = round(med["ours"] / med["torch"], 2)
             results[name] = row
@@ -271,7 +301,9 @@ def main() -> int:
                 extra = f"  x{row['vs_torch']} torch" if torch is not None else ""
                 print(f"{name}: ours {med['ours']:>10,.0f} steps/s ({prec})  numpy "
                       f"{med['numpy']:>8,.0f}  x{row['vs_numpy']} numpy{extra}  "
-                      f"diagnostics cost {100 * row['diagnostics_cost']:.1f} %", flush=True)
+                      f"diagnostics cost {100 * row['diagnostics_cost']:.1f} % (paired "
+                      f"rounds, quartiles {100 * dc['quartiles'][0]:.1f} to "
+                      f"{100 * dc['quartiles'][1]:.1f} %)", flush=True)
     out = {"workloads": results, "repeats": repeats, "torch": torch.__version__ if torch
            else None, "blas_threads": 1}
     if not args.no_startup:
