@@ -252,3 +252,32 @@ def test_overlapped_evaluations_match_inline_ones(chunk, monkeypatch):
     assert np.array_equal(theta0, theta1)
     assert f0 == f1
     assert len(started) >= 5     # the overlapped path ran (for the second run)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork()")
+def test_a_forked_child_evaluates_on_its_own_thread():
+    """The evaluation thread does not survive fork(): a child that trains after its
+    parent trained must start its own instead of waiting on a dead one."""
+    import os
+    import signal
+    cfg = {"data": {"name": "spiral", "n_samples": 200}, "training": {"epochs": 50}}
+    Run(cfg, eval_every=10, diagnostics=False).run_steps(50)   # the parent's thread exists
+    pid = os.fork()
+    if pid == 0:  # child: exit 0 only if overlapped evaluations complete
+        try:
+            run = Run(cfg, eval_every=10, diagnostics=False)
+            run.run_steps(50)
+            os._exit(0 if len(run.evaluations) == 6 else 3)
+        except BaseException:
+            os._exit(4)
+    deadline = __import__("time").monotonic() + 60
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if __import__("time").monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError("the forked child hung on the parent's evaluation thread")
+        __import__("time").sleep(0.05)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0

@@ -9,6 +9,7 @@ in :mod:`workbench.run.runner` drives a Run from a background thread.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -105,6 +106,17 @@ class _EvalThread:
 
 _EVAL_THREAD: _EvalThread | None = None
 _EVAL_LOCK = threading.Lock()
+
+
+def _forget_eval_thread_in_child() -> None:
+    # a forked child has no copy of the thread: it starts its own on first use
+    global _EVAL_THREAD, _EVAL_LOCK
+    _EVAL_THREAD = None
+    _EVAL_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_eval_thread_in_child)
 
 
 def _eval_pool() -> _EvalThread:
