@@ -28,7 +28,8 @@ from ..config import ConfigError
 from .diagnostics_ui import (REMEDY_COLOR, ChecksDialog, ProvenanceBanner, ProvenanceWatcher,
                              RemedyResult, sanity_checks, train_remedy)
 from .experiments_view import (CapacityView, CompareView, ExperimentTask, LearningCurveView,
-                               RangeTestView, SweepDialog, add_run_bar)
+                               RangeTestView, SweepDialog, add_run_bar,
+                               start_run_bar_task)
 from .panels.landscape import LandscapeView
 
 log = logging.getLogger(__name__)
@@ -406,13 +407,7 @@ class ExperimentDialog(QtWidgets.QDialog):
             return False
         self.progress.setRange(0, 0)
         self.message.setText("running\u2026")
-        self.task = ExperimentTask(fn, self, **kw)
-        self.task.progressed.connect(self._on_progressed)
-        self.task.finished.connect(self._on_finished)
-        self.task.failed.connect(self._on_failed)
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.task.start()
+        start_run_bar_task(self, fn, **kw)
         return True
 
     def cancel(self) -> None:

@@ -45,6 +45,20 @@ def add_run_bar(owner, lay: QtWidgets.QVBoxLayout, run_text: str, fmt: str) -> N
     owner.message.setWordWrap(True)
     lay.addWidget(owner.message)
 
+
+def start_run_bar_task(owner, fn, **kw) -> None:
+    """Start ``fn`` as ``owner.task`` behind the run bar of :func:`add_run_bar`: its
+    signals go to ``owner._on_progressed`` / ``_on_finished`` / ``_on_failed``, Run is
+    disabled and Cancel enabled until it ends."""
+    owner.task = ExperimentTask(fn, owner, **kw)
+    owner.task.progressed.connect(owner._on_progressed)
+    owner.task.finished.connect(owner._on_finished)
+    owner.task.failed.connect(owner._on_failed)
+    owner.run_button.setEnabled(False)
+    owner.cancel_button.setEnabled(True)
+    owner.task.start()
+
+
 class ExperimentTask(QtCore.QObject):
     """Run ``fn(progress=..., cancel=..., **kw)`` on a thread; results arrive as signals.
 
@@ -577,13 +591,7 @@ class SweepDialog(QtWidgets.QDialog):
         self.progress.setRange(0, total)
         self.progress.setValue(0)
         self.message.setText(f"running {total} runs ...")
-        self.task = ExperimentTask(run_sweep, self, spec=spec)
-        self.task.progressed.connect(self._on_progressed)
-        self.task.finished.connect(self._on_finished)
-        self.task.failed.connect(self._on_failed)
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.task.start()
+        start_run_bar_task(self, run_sweep, spec=spec)
         return True
 
     def cancel(self) -> None:
