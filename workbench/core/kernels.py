@@ -635,50 +635,11 @@ def _update_range(opt_code, nest, start, stop, theta, grad, vel, acc, lr_t, mom,
                   b1, b2, alpha):
     """Update parameters [start, stop); return the sums of g^2, du^2, w^2 before and after.
 
-    The sums run in four lanes (summed at the end): one running sum waits on the
-    previous add every element, four overlap. Only these metrics depend on the lanes;
-    the parameters are updated element by element exactly as the formula says.
+    (Splitting these sums into four lanes measured no faster here; large layers take the
+    vectorised path with BLAS norms in :func:`_update` instead.)
     """
-    g0 = g1 = g2 = g3 = 0.0
-    u0 = u1 = u2 = u3 = 0.0
-    p0 = p1 = p2 = p3 = 0.0
-    n0 = n1 = n2 = n3 = 0.0
-    i = start
-    while i + U(4) <= stop:
-        for lane in range(4):
-            q = i + U(lane)
-            g = grad[q]
-            w = theta[q]
-            du, v, a = _du(opt_code, nest, g, vel[q], acc[q], lr_t, mom, rho, eps, b1, b2,
-                           alpha)
-            if opt_code == 0 or opt_code == 3:
-                vel[q] = v
-            if opt_code != 0:
-                acc[q] = a
-            wn = w + du
-            theta[q] = wn
-            if lane == 0:
-                g0 += g * g
-                u0 += du * du
-                p0 += w * w
-                n0 += wn * wn
-            elif lane == 1:
-                g1 += g * g
-                u1 += du * du
-                p1 += w * w
-                n1 += wn * wn
-            elif lane == 2:
-                g2 += g * g
-                u2 += du * du
-                p2 += w * w
-                n2 += wn * wn
-            else:
-                g3 += g * g
-                u3 += du * du
-                p3 += w * w
-                n3 += wn * wn
-        i += U(4)
-    while i < stop:
+    gsq = usq = wsq0 = wsq = 0.0
+    for i in range(start, stop):
         g = grad[i]
         w = theta[i]
         du, v, a = _du(opt_code, nest, g, vel[i], acc[i], lr_t, mom, rho, eps, b1, b2, alpha)
@@ -688,13 +649,11 @@ def _update_range(opt_code, nest, start, stop, theta, grad, vel, acc, lr_t, mom,
             acc[i] = a
         wn = w + du
         theta[i] = wn
-        g0 += g * g
-        u0 += du * du
-        p0 += w * w
-        n0 += wn * wn
-        i += U(1)
-    return (g0 + g1) + (g2 + g3), (u0 + u1) + (u2 + u3), (p0 + p1) + (p2 + p3), \
-        (n0 + n1) + (n2 + n3)
+        gsq += g * g
+        usq += du * du
+        wsq0 += w * w
+        wsq += wn * wn
+    return gsq, usq, wsq0, wsq
 
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
