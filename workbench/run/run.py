@@ -139,7 +139,9 @@ class _EvalJob:
         self.l1, self.l2 = run.hp["l1"], run.hp["l2"]
         self.future = None
 
-    def compute(self):
+    def compute(self, off: np.ndarray | None = None, sat: np.ndarray | None = None):
+        """(train loss, train accuracy, test loss, test accuracy); the per-unit counts of
+        the training split go into ``off``/``sat`` (default: the run's own)."""
         r = self.run
         net = r.network
         args = (*net.layout.args(), net.loss_code, self.l1, self.l2)
@@ -148,7 +150,8 @@ class _EvalJob:
             loss, acc = K.evaluate(self.theta, *args, X, Y, r._classify, r._threshold_z,
                                    256, off, sat)
             return float(loss), (float(acc) if r._classify else None)
-        tl, ta = split(r._X, r._Y, r._unit_off, r._unit_sat)
+        tl, ta = split(r._X, r._Y, r._unit_off if off is None else off,
+                       r._unit_sat if sat is None else sat)
         vl = va = None
         if r._Xt.shape[0]:
             vl, va = split(r._Xt, r._Yt, np.zeros_like(r._unit_off),
@@ -576,25 +579,12 @@ class Run:
         return m
 
     # --- evaluation ----------------------------------------------------------------------
-    def _eval_split(self, X, Y, off, sat) -> tuple[float, float | None]:
-        net = self.network
-        loss, acc = K.evaluate(net.theta, *net.layout.args(), net.loss_code,
-                               self.hp["l1"], self.hp["l2"], X, Y, self._classify,
-                               self._threshold_z, 256, off, sat)
-        return float(loss), (float(acc) if self._classify else None)
-
     def evaluate(self) -> dict:
         """Full train and test loss and accuracy at the current parameters."""
-        off = np.zeros_like(self._unit_off)
-        sat = np.zeros_like(self._unit_sat)
-        tl, ta = self._eval_split(self._X, self._Y, off, sat)
-        out = {"train_loss": tl, "test_loss": None, "train_accuracy": ta,
-               "test_accuracy": None}
-        if self._Xt.shape[0]:
-            vl, va = self._eval_split(self._Xt, self._Yt, np.zeros_like(off),
-                                      np.zeros_like(sat))
-            out["test_loss"], out["test_accuracy"] = vl, va
-        return out
+        tl, ta, vl, va = _EvalJob(self, self.network.theta).compute(
+            np.zeros_like(self._unit_off), np.zeros_like(self._unit_sat))
+        return {"train_loss": tl, "test_loss": vl, "train_accuracy": ta,
+                "test_accuracy": va}
 
     def _start_evaluation(self) -> "_EvalJob":
         """Evaluate the current parameters on the helper thread (see run_steps)."""
