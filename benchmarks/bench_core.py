@@ -105,7 +105,6 @@ def diagnostics_cost(spec, precision="float64", rounds=15, min_seconds=0.05) -> 
     same workload with the Monitor on and off (order swapped every round, each side run
     long enough to last ``min_seconds``), and the cost is the median over the rounds of
     1 - (steps/s on) / (steps/s off): the machine's drift is shared within a pair."""
-    reps = 1
     t = time.perf_counter()
     bench_ours(spec, precision, diagnostics=False)
     one = time.perf_counter() - t
