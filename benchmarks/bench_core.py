@@ -245,21 +245,21 @@ def startup_times() -> dict:
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         out = {}
-        for label in ("cold_compile_s", "warm_first_step_s", "warm_first_step_s"):
+        for label, tag in (("cold_compile", "cold"), ("warm_first_step", "warm"),
+                           ("warm_first_step", "warm")):
             start = time.time()
             r = subprocess.run([sys.executable, "-c", _CHILD], env=env, cwd=str(ROOT),
                                capture_output=True, text=True)
             end = time.time()
             if r.returncode != 0:
-                out[label] = None
+                out[label + "_s"] = None
                 continue
             stepped, in_process = (float(v) for v in r.stdout.split())
             # the second warm start is kept: the first one may still pay for page-cache
             # misses of the files the cold compile wrote
-            out[label] = round(stepped - start, 3)
-            out[label.replace("_s", "_in_process_s")] = round(in_process, 3)
-            out[label.replace("first_step_s", "exit_s").replace("compile_s", "exit_s")] = \
-                round(end - stepped, 3)
+            out[label + "_s"] = round(stepped - start, 3)
+            out[label + "_in_process_s"] = round(in_process, 3)
+            out[tag + "_exit_s"] = round(end - stepped, 3)
     return out
 
 
