@@ -103,3 +103,36 @@ def test_float32_follows_float64_closely():
     a.run_steps(50)
     b.run_steps(50)
     assert np.allclose(a.network.theta, b.network.theta, atol=1e-4)
+
+
+@pytest.mark.parametrize("hidden,batch,expect", [
+    # 2 -> 64 relu -> 40 tanh -> 1, batch 32: both hidden layers multiply by BLAS from a
+    # transposed batch (>= 32 units); the epoch's last batch of 5 takes the loop for the
+    # first layer and BLAS for the second
+    ([[64, "relu"], [40, "tanh"]], 32, {"tt": 2}),
+    # 16 units, batch 37: the second layer by BLAS on the batch as it is (fewer than 32
+    # units), the first (2 inputs) by the loop
+    ([[16, "relu"], [16, "tanh"]], 37, {"nt": 1}),
+])
+def test_blas_sized_layers_match_the_reference(hidden, batch, expect):
+    cfg = {"seed": 2, "data": {"name": "spiral", "n_samples": 120, "noise": 0.2},
+           "model": {"hidden": hidden, "output": "sigmoid", "loss": "bce", "init": "he"},
+           "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9},
+           "training": {"batch_size": batch}}
+    run = Run(cfg, diagnostics=False)
+    units = [2] + [h[0] for h in hidden]
+    paths = {"tt": 0, "nt": 0}
+    for n_in, r in zip(units, units[1:]):
+        macs = batch * n_in * r
+        if macs >= K._BLAS_MIN:
+            paths["tt" if r >= K._T_MIN_ROWS and macs <= K._T_MAX_MACS else "nt"] += 1
+    assert {k: v for k, v in paths.items() if v} == expect
+    ref = ReferenceTrainer(run.network, run._X.copy(), run._Y.copy(), "sgd",
+                           {"lr": 0.05, "momentum": 0.9, "l1": 0.0, "l2": 0.0}, batch,
+                           int(run._rng[0]))
+    for _ in range(30):
+        ref.step()
+    run.run_steps(30)
+    assert run.epoch >= 1          # an epoch's last, smaller batch was trained too
+    assert np.max(np.abs(run.network.theta - ref.theta)) < 1e-12
+    assert np.allclose(run.history.steps()["loss"], ref.losses, rtol=1e-10, atol=1e-12)
