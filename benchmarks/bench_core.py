@@ -13,7 +13,9 @@ BLAS and PyTorch are limited to one thread. Our runs include what the window get
 per-step metric, the diagnostics, and the full train/test evaluations at the default
 cadence; a due evaluation runs on the run's evaluation thread while the next chunk
 trains (``Run.overlap_evaluations``), so on an idle second core it costs little wall
-time. NumPy and PyTorch do no evaluations and compute no metrics. Also reports the cold compile time of the
+time. NumPy and PyTorch do no evaluations and compute no metrics; for reference the
+benchmark also reports our training alone (per-step metrics on; no diagnostics, no
+evaluations) as ``training_only``. Also reports the cold compile time of the
 kernels (in a fresh process with an empty cache), the time from process start to the
 end of its first trained step with a warm cache (the process's exit, about 0.2 s of
 Numba teardown, reported apart), and the cost of the diagnostics: paired rounds of
@@ -84,11 +86,14 @@ def workloads(quick: bool) -> dict[str, dict]:
 
 
 # --- our core --------------------------------------------------------------------------
-def bench_ours(spec, precision="float64", diagnostics=True) -> float:
+def bench_ours(spec, precision="float64", diagnostics=True, evaluations=True) -> float:
+    """Steps/s of Run.run_steps; ``evaluations=False`` (with ``diagnostics=False``: the
+    training alone, every per-step metric still on) is reported beside, for reference."""
     cfg = json.loads(json.dumps(spec["cfg"]))
     cfg.setdefault("training", {})["precision"] = precision
     ds = spec["dataset"]() if "dataset" in spec else None
-    run = Run(cfg, dataset=ds, diagnostics=diagnostics)
+    run = Run(cfg, dataset=ds, diagnostics=diagnostics,
+              eval_every=None if evaluations else 10 ** 12)
     run.run_steps(2)
     t = time.perf_counter()
     run.run_steps(spec["steps"])
@@ -288,6 +293,8 @@ def main() -> int:
             prec = "float32" if name == "W4" else "float64"
             contenders = {"ours": lambda s=spec, p=prec: bench_ours(s, p),
                           "ours_no_diag": lambda s=spec, p=prec: bench_ours(s, p, False),
+                          "ours_training_only":
+                              lambda s=spec, p=prec: bench_ours(s, p, False, False),
                           "numpy": lambda s=spec: bench_numpy(s)}
             if name == "W4":
                 contenders["ours_float64"] = lambda s=spec: bench_ours(s, "float64")
@@ -307,9 +314,12 @@ def main() -> int:
             row["diagnostics_cost_paired"] = dc
             if torch is not None:
                 row["vs_torch"] = round(med["ours"] / med["torch"], 2)
+                row["training_only_vs_torch"] = round(med["ours_training_only"]
+                                                      / med["torch"], 2)
             results[name] = row
             if not args.json:
-                extra = f"  x{row['vs_torch']} torch" if torch is not None else ""
+                extra = (f"  x{row['vs_torch']} torch (training alone "
+                         f"x{row['training_only_vs_torch']})" if torch is not None else "")
                 print(f"{name}: ours {med['ours']:>10,.0f} steps/s ({prec})  numpy "
                       f"{med['numpy']:>8,.0f}  x{row['vs_numpy']} numpy{extra}  "
                       f"diagnostics cost {100 * row['diagnostics_cost']:.1f} % (paired "
