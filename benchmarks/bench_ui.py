@@ -107,6 +107,8 @@ def live(seconds: float, warm: float = 1.0, shot: str | None = None) -> dict:
     probe.setInterval(10)
     probe.timeout.connect(lambda: stamps.append(time.perf_counter()))
     c.cost_log = {}
+    for p in win.panels:
+        p.paint_meter.log = []
     seqs0 = c.latest.seq
     step0, tic = c.run.step, time.perf_counter()
     cpu0 = time.thread_time()
@@ -121,6 +123,12 @@ def live(seconds: float, warm: float = 1.0, shot: str | None = None) -> dict:
     ticks = np.array(c.cost_log.pop("__tick__", [0.0]))
     costs = {k: float(np.mean(v)) for k, v in c.cost_log.items()}
     frames = max((len(v) for v in c.cost_log.values()), default=0)
+    rates = {k: len(v) / elapsed for k, v in c.cost_log.items()}
+    paints = {p.object_name: p.paint_meter.log for p in win.panels if p.paint_meter.log}
+    paint_ms = {k: float(np.mean(v)) for k, v in paints.items()}
+    paint_p99 = {k: float(np.percentile(v, 99)) for k, v in paints.items()}
+    for p in win.panels:
+        p.paint_meter.log = None
     errors = dict(c.panel_errors)
     if shot:
         win.grab().save(shot)
@@ -134,6 +142,9 @@ def live(seconds: float, warm: float = 1.0, shot: str | None = None) -> dict:
                                   "p99": float(np.percentile(late, 99)),
                                   "max": float(late.max()), "ticks": int(late.size)},
             "panel_update_ms": costs, "panels_total_ms": float(sum(costs.values())),
+            "panel_updates_per_s": rates,
+            "panel_paint_ms": paint_ms, "panel_paint_p99_ms": paint_p99,
+            "paints_total_ms": float(sum(paint_ms.values())),
             "tick_update_ms": {"mean": float(ticks.mean()),
                                "p99": float(np.percentile(ticks, 99)),
                                "max": float(ticks.max()), "ticks": int(ticks.size)},
@@ -175,8 +186,11 @@ def main(argv=None) -> int:
         print(f"panel updates: all panels once {res['panels_total_ms']:.2f} ms (target <= 10 "
               f"ms); per GUI tick mean {tu['mean']:.2f} ms, p99 {tu['p99']:.2f} ms "
               f"(budget {12:g} ms, at most 5 panels a tick)")
+        print(f"  {'panel':14s} {'update':>7s} {'paint':>7s} {'paint p99':>9s} {'updates/s':>9s}")
         for k, v in sorted(res["panel_update_ms"].items(), key=lambda kv: -kv[1]):
-            print(f"  {k:14s} {v:7.2f} ms")
+            print(f"  {k:14s} {v:7.2f} {res['panel_paint_ms'].get(k, 0.0):7.2f} "
+                  f"{res['panel_paint_p99_ms'].get(k, 0.0):9.2f} "
+                  f"{res['panel_updates_per_s'].get(k, 0.0):9.1f}")
         print(f"{res['frames']} frames, {res['snapshots_per_s']:.1f} snapshots/s; "
               f"load average {res['load_average']}")
         if res["hidden_panels"]:

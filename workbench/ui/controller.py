@@ -88,16 +88,29 @@ class Controller(QtCore.QObject):
         #: Length of one kernel call on the worker: commands wait at most this long, and
         #: longer calls lose less time to the GIL hand-over with the GUI thread.
         self.chunk_seconds = 0.03
-        #: Panel updates per timer tick stop once this many ms are spent (None: no
-        #: limit); the panels left over go first on the next tick.
+        #: What the panels updated in one timer tick may cost together (None: no
+        #: limit): their updates and the repaint of their views that follows in the
+        #: same pass of the event loop (:class:`~.panels.base.PaintMeter`), each counted
+        #: as its running mean. The panels that waited longest go first; one that does
+        #: not fit waits for a later tick (the first panel of a tick always goes), so
+        #: the costly panels are staggered over ticks instead of all repainting at once.
         self.frame_budget_ms: float | None = 12.0
-        #: At most this many panels are updated per tick (each updated panel also
-        #: repaints, which the budget above cannot see); the default layout shows about
-        #: five, so they all refresh at the timer's rate.
+        #: At most this many panels are updated per tick.
         self.max_panels_per_tick = 5
+        #: When panels were left over for the budget, the next tick comes after as long
+        #: as this one's panels cost (their paint included) instead of a whole timer
+        #: interval: short passes of the event loop, as many as keep the GUI thread
+        #: at most about half busy with panels.
+        self.continue_ticks = True
+        self._soon = QtCore.QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self._soon.timeout.connect(self._on_tick)
         self._panel_time: dict[int, float] = {}
         #: When a dict, every update's cost (ms) is appended per panel (benchmarks).
         self.cost_log: dict[str, list[float]] | None = None
+        for panel in self.panels:
+            panel.paint_meter.watch()
         self.panel_errors: dict[str, str] = {}
         self._panel_seq: dict[int, int] = {}
         self._shown: dict[int, bool] = {}     # on screen at the last tick, per panel
@@ -271,6 +284,7 @@ class Controller(QtCore.QObject):
             for name, (fn, hz) in panel.worker_views(self.ctx).items():
                 self.runner.add_view(name, fn, hz)
             self._call_panel(panel, "set_context", self.ctx)
+            panel.paint_meter.watch()       # views a panel built for this run
         self._panel_seq.clear()
         self._last_seq = -1
         # starts the thread: compiles (first launch), evaluates, computes the views
@@ -289,6 +303,7 @@ class Controller(QtCore.QObject):
     def shutdown(self, timeout: float = 2.0) -> bool:
         """Stop polling, stop the training thread and join it; True when it ended."""
         self._timer.stop()
+        self._soon.stop()
         ok = self._stop_runner(timeout)
         if ok:
             self._finish_run()      # the session file is complete
@@ -386,11 +401,11 @@ class Controller(QtCore.QObject):
     def _on_tick(self) -> None:
         """Feed the newest snapshot to the panels that have not shown it yet.
 
-        The GUI thread must never be blocked for long, so one tick spends at most about
-        :attr:`frame_budget_ms` on panel updates: the panels that waited longest go
-        first and the rest get their turn on the next ticks (with many costly panels on
-        screen each one then refreshes a little less often, instead of every timer of
-        the window firing late).
+        The GUI thread must never be blocked for long, so the panels updated in one
+        tick may cost about :attr:`frame_budget_ms` together, their repaint included:
+        the most overdue go first and the rest get their turn on the next ticks (with
+        many costly panels on screen each one then refreshes a little less often,
+        instead of every timer of the window firing late).
         """
         if self.runner is None:
             return
@@ -412,19 +427,31 @@ class Controller(QtCore.QObject):
                if shown[id(p)] and self._panel_seq.get(id(p)) != snap.seq
                and not (limited and p.max_hz and
                         now - self._panel_time.get(id(p), 0.0) < 1.0 / p.max_hz)]
-        due.sort(key=lambda p: self._panel_time.get(id(p), 0.0))
+        # round robin by due time: a panel is due one period (1 / max_hz, or a timer
+        # interval) after its last update; the most overdue goes first
+        tick_s = self._timer.interval() / 1000.0
+        due.sort(key=lambda p: self._panel_time.get(id(p), 0.0) +
+                 (1.0 / p.max_hz if p.max_hz else tick_s))
         start = time.perf_counter()
-        for i, panel in enumerate(due):
-            if self.frame_budget_ms is not None and (
-                    1000.0 * (time.perf_counter() - start) >= self.frame_budget_ms
-                    or i >= self.max_panels_per_tick):
-                break
+        planned = 0.0           # ms: updates done, plus the repaints they will cause
+        n = 0
+        left = False
+        for panel in due:
+            if limited:
+                est = self.panel_cost_ms.get(panel.object_name, 0.0) + \
+                    panel.paint_meter.estimate()
+                if n and (n >= self.max_panels_per_tick or
+                          planned + est > self.frame_budget_ms):
+                    left = True
+                    continue    # a cheaper panel further down may still fit
             self._panel_seq[id(panel)] = snap.seq
             tic = time.perf_counter()
             self._call_panel(panel, "update_snapshot", snap)
             toc = time.perf_counter()
             self._panel_time[id(panel)] = toc
             ms = 1000.0 * (toc - tic)
+            n += 1
+            planned += ms + panel.paint_meter.estimate()
             if self.cost_log is not None:
                 self.cost_log.setdefault(panel.object_name, []).append(ms)
             prev = self.panel_cost_ms.get(panel.object_name)
@@ -432,6 +459,8 @@ class Controller(QtCore.QObject):
         if self.cost_log is not None and due:
             self.cost_log.setdefault("__tick__", []).append(
                 1000.0 * (time.perf_counter() - start))
+        if left and self.continue_ticks and self._timer.isActive():
+            self._soon.start(max(1, min(round(planned), self._timer.interval())))
         if fresh:
             self.latest = snap
             self.snapshot_changed.emit(snap)

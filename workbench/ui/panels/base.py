@@ -1,9 +1,10 @@
 """The panel interface every dock implements."""
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, ClassVar
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ..bus import UiBus
 from ..context import RunContext
@@ -14,6 +15,55 @@ def on_screen(widget: QtWidgets.QWidget) -> bool:
     hidden by QMainWindow (isVisible() stays True, no showEvent when its tab is raised):
     it is moved out of the window, so its visible region is empty."""
     return widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+
+class PaintMeter(QtCore.QObject):
+    """How long a panel's plot views take to paint (wall ms, exponential mean per view).
+
+    Qt paints every view made dirty since the last paint in one pass of the event loop,
+    so a panel's update costs its repaint too, usually more than the update itself; the
+    controller's frame budget counts both (:meth:`estimate`). The meter is an event filter
+    on each view's viewport that runs the paint itself, between two clock readings.
+    """
+    PROPERTY = "_wb_paint_meter"
+
+    def __init__(self, panel: QtWidgets.QWidget):
+        super().__init__(panel)
+        self._panel = panel
+        self.ms: dict[int, float] = {}      # id(viewport) -> exponential mean
+        #: When a list, every paint's duration (ms) is appended (benchmarks).
+        self.log: list[float] | None = None
+
+    def watch(self) -> None:
+        """Time the plot views the panel holds now (idempotent; call after building)."""
+        import pyqtgraph as pg
+        for view in self._panel.findChildren(pg.GraphicsView):
+            vp = view.viewport()
+            if vp is not None and not vp.property(self.PROPERTY):
+                vp.setProperty(self.PROPERTY, True)
+                vp.installEventFilter(self)
+
+    def estimate(self) -> float:
+        """The expected cost (ms) of repainting the panel's views once."""
+        return sum(self.ms.values())
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() != QtCore.QEvent.Type.Paint:
+            return False
+        view = obj.parent()
+        if not hasattr(view, "viewportEvent"):
+            return False
+        tic = time.perf_counter()
+        try:
+            view.viewportEvent(event)      # what the scroll area's own filter would do
+        finally:
+            ms = 1000.0 * (time.perf_counter() - tic)
+            key = id(obj)
+            prev = self.ms.get(key)
+            self.ms[key] = ms if prev is None else 0.8 * prev + 0.2 * ms
+            if self.log is not None:
+                self.log.append(ms)
+        return True
 
 
 class Panel(QtWidgets.QWidget):
@@ -40,6 +90,7 @@ class Panel(QtWidgets.QWidget):
         self.ctx: RunContext | None = None
         self.setObjectName(self.object_name + "_widget")
         self.setToolTip(self.help_text)
+        self.paint_meter = PaintMeter(self)
 
     def set_context(self, ctx: RunContext) -> None:
         self.ctx = ctx

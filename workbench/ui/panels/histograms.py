@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ..context import RunContext
-from .timeaxis import TimePanel
+from .timeaxis import TimePanel, cache_painting
 
 N_BINS = 64                  # a multiple of 4: doubling R merges bins exactly
 HIST_HZ = 5.0
@@ -244,6 +244,7 @@ class WeightsPanel(TimePanel):
             bar_plot.setLabel("bottom", "parameters" if kind == "weights" else "gradient entries")
             bar_plot.getAxis("bottom").enableAutoSIPrefix(False)
             bar_plot.showGrid(x=True, alpha=0.15)
+            cache_painting(*(bar_plot.getAxis(k) for k in ("left", "bottom", "top", "right")))
             bars = pg.BarGraphItem(x0=[0.0], y=[0.0], height=[0.0], width=[0.0],
                                    brush=pg.mkBrush(cmap.map(0.75, mode="qcolor")),
                                    pen=pg.mkPen(None))

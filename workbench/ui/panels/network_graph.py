@@ -383,6 +383,12 @@ class NetworkGraphPanel(Panel):
         self.band_label.setPos(-0.5, ys.min() - 0.8)
         p.addItem(self.band_label)
         self._on_walkthrough_changed(self.walkthrough)
+        # labels and unit squares change rarely, the maps and edges under them several
+        # times a second: kept as pixmaps, each repaint blits them (text layout and the
+        # squares' outlines were about half of this view's paint)
+        for it in p.items:
+            if isinstance(it, (pg.TextItem, pg.ScatterPlotItem)):
+                it.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def _build_edges(self) -> None:
         """Precompute every drawn edge's end points and where its weight sits in theta."""

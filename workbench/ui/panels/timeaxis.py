@@ -177,12 +177,19 @@ class PeakDecimator:
         same = EMACache._same
         return not (same(float(y[0]), self._first) and same(float(y[self._n - 1]), self._last))
 
-    def update(self, y: np.ndarray, x0: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    def update(self, y: np.ndarray, x0: float = 1.0, coarsen: int = 1
+               ) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(x, y)`` to draw for the series ``y`` whose entry i is at step x0 + i.
+
+        Parameters
+        ----------
+        coarsen : int
+            A power of two: draw groups of this many buckets as one (the plot's pixels
+            are wider than the buckets). The stored buckets keep their resolution.
 
         Returns
         -------
-        x, y : ndarray, shape (2 * nb + tail,)
+        x, y : ndarray, shape (2 * nb / coarsen + tail,)
             For each bucket its min and max at the bucket's middle step, then the
             values of the last, incomplete bucket as they are.
         """
@@ -205,14 +212,20 @@ class PeakDecimator:
         if n:
             self._first, self._last = float(y[0]), float(y[n - 1])
         nb, b = self.nb, self.b
+        lo, hi = self._min[:nb], self._max[:nb]
+        if coarsen > 1 and nb >= 2 * coarsen:
+            nb //= coarsen          # the buckets past the last whole group: the tail
+            lo = np.fmin.reduce(lo[:nb * coarsen].reshape(nb, coarsen), axis=1)
+            hi = np.fmax.reduce(hi[:nb * coarsen].reshape(nb, coarsen), axis=1)
+            b *= coarsen
         tail = n - nb * b
         xs = np.empty(2 * nb + tail)
         ys = np.empty(2 * nb + tail)
         mid = x0 + np.arange(nb) * b + (b - 1) / 2.0
         xs[0:2 * nb:2] = mid
         xs[1:2 * nb:2] = mid
-        ys[0:2 * nb:2] = self._min[:nb]
-        ys[1:2 * nb:2] = self._max[:nb]
+        ys[0:2 * nb:2] = lo
+        ys[1:2 * nb:2] = hi
         xs[2 * nb:] = x0 + np.arange(nb * b, n)
         ys[2 * nb:] = y[nb * b:n]
         return xs, ys
@@ -473,15 +486,26 @@ class StepAxisGroup:
             if vb is not view:
                 self._set(vb, self.range)
 
-    def set_extent(self, step: int) -> None:
-        """The newest step is ``step``: while following, show ``[0, hi]`` everywhere."""
+    def set_extent(self, step: int, plots: Sequence | None = None) -> None:
+        """The newest step is ``step``: while following, show ``[0, hi]``.
+
+        ``plots``: move only these members (PlotItems or ViewBoxes), the plots of the
+        panel being updated; the others follow when their panel is updated. A new
+        ``hi`` repaints every plot it moves with new axes, and moving all of them at
+        once made one paint pass of every time plot together (bench_ui: most of the
+        window's late timer ticks). None: every member on screen."""
         self.extent = int(step)
         if self.extent > self.hi or self.extent < self.hi / 4:     # grown, or a new run
             self.hi = nice_ceil(max(1.15 * self.extent, MIN_SPAN))
         if self.follow:
             self.range = self._span()
-            for vb in self.views(shown_only=True):
-                self._set(vb, self.range)
+            if plots is None:
+                for vb in self.views(shown_only=True):
+                    self._set(vb, self.range)
+            else:
+                for plot in plots:
+                    self._set(plot.getViewBox() if hasattr(plot, "getViewBox") else plot,
+                              self.range)
 
     def sync(self, plot) -> None:
         """Bring one member (coming on screen) to the group's range."""
@@ -630,7 +654,7 @@ class TimePanel(Panel):
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._data: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # full series per curve
         self._lod: dict[str, PeakDecimator] = {}
-        self._lod_on: dict[str, bool] = {}
+        self._lod_on: dict[str, int] = {}    # the coarsen fed last (0: full data)
         self._eval_keys: dict[str, tuple] = {}
         self._symbols: dict[str, str | None] = {}
         self._plots: list[pg.PlotItem] = []
@@ -740,7 +764,7 @@ class TimePanel(Panel):
         self._curves[name] = item
         thick = symbol is None and (width > 1 or style != QtCore.Qt.PenStyle.SolidLine)
         self._lod[name] = PeakDecimator(THICK_BUCKETS if thick else MAX_BUCKETS)
-        self._lod_on[name] = False
+        self._lod_on[name] = 0
         self._symbols[name] = symbol
         return item
 
@@ -760,6 +784,10 @@ class TimePanel(Panel):
             want = self._symbols.get(name) if few else None
             if item.opts["symbol"] != want:
                 item.setSymbol(want)
+                # without dots the evaluations lie a few pixels apart: antialiasing a
+                # 2 px line that dense cost about 1 ms a repaint and is not seen
+                item.opts["antialias"] = want is not None
+                item.curve.opts["antialias"] = want is not None
             if np.isfinite(y).any():
                 self._set_series(name, steps, y)
             else:                        # e.g. no test split: nothing to draw or to bound
@@ -774,28 +802,39 @@ class TimePanel(Panel):
         self._data[name] = (x, y)
         self._feed(name)
 
-    def _lod_wanted(self, name: str) -> bool:
+    def _lod_coarsen(self, name: str) -> int:
+        """0: draw the full series; else the decimator's ``coarsen`` (a power of two)
+        that makes one drawn bucket about a pixel wide (thin curves: min and max per
+        pixel column, what rasterizing every point gives) or
+        :data:`PX_PER_THICK_BUCKET` pixels (thick pens)."""
         x, y = self._data[name]
         lod = self._lod[name]
         thick = lod.max_buckets < MAX_BUCKETS
         if y.shape[0] <= (THICK_LOD_MIN_POINTS if thick else LOD_MIN_POINTS):
-            return False
+            return 0
         vb = self._curves[name].getViewBox()
         if vb is None:
-            return True
+            return 1
         x0, x1 = vb.viewRange()[0]
-        # thin curves: the decimated strokes are finer than a pixel, they look the same as
-        # the full data; thick ones: a bucket spans at most a few pixels of a wide pen
         px = PX_PER_THICK_BUCKET if thick else 1.0
-        return (x1 - x0) / lod.bucket_size(y.shape[0]) * px >= max(vb.width(), 100.0)
+        # buckets the view's width holds, per pixel they may take
+        per_px = (x1 - x0) / lod.bucket_size(y.shape[0]) * px / max(vb.width(), 100.0)
+        if per_px < 1.0:
+            return 0        # zoomed in past the decimation: the full data
+        return 1 << int(math.floor(math.log2(per_px)))
+
+    def _lod_wanted(self, name: str) -> bool:
+        return self._lod_coarsen(name) > 0
 
     def _feed(self, name: str) -> None:
         x, y = self._data[name]
         item = self._curves[name]
-        on = self._lod_wanted(name)
-        self._lod_on[name] = on
-        if on:
-            item.setData(*self._lod[name].update(y, float(x[0])))
+        f = self._lod_coarsen(name)
+        self._lod_on[name] = f
+        if f:
+            # thousands of points per curve were most of a time plot's paint and of
+            # pyqtgraph's work per frame; a pixel-wide min/max pair looks the same
+            item.setData(*self._lod[name].update(y, float(x[0]), coarsen=f))
         else:
             item.setData(x, y)
 
@@ -803,7 +842,7 @@ class TimePanel(Panel):
         # zooming in past the decimation's resolution switches a curve to its full data
         for name, item in self._curves.items():
             if name in self._data and item.getViewBox() is vb and \
-                    self._lod_wanted(name) != self._lod_on[name]:
+                    self._lod_coarsen(name) != self._lod_on[name]:
                 self._feed(name)
 
     def _clear_curves(self) -> None:
@@ -863,7 +902,7 @@ class TimePanel(Panel):
             labelled = label_events(snap.events, self._hp0)
             for m in self._markers:
                 m.set_events(labelled)
-        self.group.set_extent(snap.step)
+        self.group.set_extent(snap.step, self._plots)
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
