@@ -1,4 +1,5 @@
-"""The kernels' own tanh against NumPy's (libm): accuracy in ulp and edge cases."""
+"""The kernels' own tanh, exp and log1p(exp) against NumPy's (libm): accuracy in ulp and
+edge cases."""
 import numpy as np
 from numba import njit
 
@@ -56,3 +57,46 @@ def test_exp_le0_within_two_ulp_and_through_the_denormals():
     out = np.empty_like(edge)
     _exp_le0_all(edge, out)
     assert out[0] == 0.0 and np.isnan(out[1]) and out[2] == 0.0 and out[3] == 1.0
+
+
+@njit(cache=False)
+def _log1pexp_all(z, out):
+    for i in range(z.shape[0]):
+        out[i] = K._log1pexp(z[i])
+
+
+@njit(cache=False)
+def _log1p01_all(e, out):
+    for i in range(e.shape[0]):
+        out[i] = K._log1p01(e[i])
+
+
+def test_log1p_on_0_1_within_one_ulp():
+    rng = np.random.default_rng(5)
+    e = np.concatenate([rng.random(100000), np.geomspace(1e-320, 1.0, 50000),
+                        [1.0, K._SQRT2_M1, np.nextafter(K._SQRT2_M1, 1.0), 0.5]])
+    out = np.empty_like(e)
+    _log1p01_all(e, out)
+    ref = np.log1p(e)
+    assert _ulp(out, ref)[ref > 0].max() <= 1.0
+    z = np.ones(1)
+    _log1p01_all(np.zeros(1), z)
+    assert z[0] == 0.0
+
+
+def test_log1pexp_within_two_ulp_of_logaddexp_and_its_edges():
+    rng = np.random.default_rng(6)
+    z = np.concatenate([rng.normal(0, 5, 100000), rng.normal(0, 200, 20000),
+                        np.linspace(-750, 750, 3001), [40.0, -40.0, 1e-300, -1e-300]])
+    out = np.empty_like(z)
+    _log1pexp_all(z, out)
+    ref = np.logaddexp(0.0, z)
+    pos = ref > 0
+    assert _ulp(out, ref)[pos].max() <= 2.0
+    assert np.abs(out - ref)[~pos].max() <= 5e-324
+    edge = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 1e300, -1e300])
+    out = np.empty_like(edge)
+    _log1pexp_all(edge, out)
+    assert out[0] == np.inf and out[1] == 0.0 and np.isnan(out[2])
+    assert out[3] == out[4] == np.log(2.0)
+    assert out[5] == 1e300 and out[6] == 0.0

@@ -175,12 +175,38 @@ def _exp_le0(x):
     return res if x == x else x
 
 
+# Cephes log on 1 + x, x in [sqrt(1/2) - 1, sqrt(2) - 1]: x - x^2/2 + x^3 P(x) / Q(x)
+_LP0, _LP1, _LP2, _LP3, _LP4, _LP5 = 1.01875663804580931796e-4, 4.97494994976747001425e-1, \
+    4.70579119878881725854e0, 1.44989225341610930846e1, 1.79368678507819816313e1, \
+    7.70838733755885391666e0
+_LQ0, _LQ1, _LQ2, _LQ3, _LQ4 = 1.12873587189167450590e1, 4.52279145837532221105e1, \
+    8.29875266912776603211e1, 7.11544750618563894466e1, 2.31251620126765340583e1
+_LN2_C1, _LN2_C2 = 0.693359375, 2.121944400546905827679e-4  # ln 2 = C1 - C2
+_SQRT2_M1 = 0.41421356237309504880
+
+
+@njit(nogil=True, cache=True, inline='always', error_model="numpy")
+def _log1p01(e):
+    """log(1 + e) for 0 <= e <= 1 within 1 ulp of libm, branch-free (Cephes' log: above
+    sqrt(2) - 1 as ln 2 + log(1 + (e - 1) / 2), where e - 1 is exact)."""
+    hi = e > _SQRT2_M1
+    x = 0.5 * (e - 1.0) if hi else e
+    k = 1.0 if hi else 0.0
+    z = x * x
+    p = ((((_LP0 * x + _LP1) * x + _LP2) * x + _LP3) * x + _LP4) * x + _LP5
+    q = ((((x + _LQ0) * x + _LQ1) * x + _LQ2) * x + _LQ3) * x + _LQ4
+    y = x * (z * p / q) - k * _LN2_C2
+    y = y - 0.5 * z
+    return (x + y) + k * _LN2_C1
+
+
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
 def _log1pexp(z):
-    """log(1 + exp(z)) without overflow."""
-    if z > 0.0:
-        return z + np.log1p(np.exp(-z))
-    return np.log1p(np.exp(z))
+    """log(1 + exp(z)) = max(z, 0) + log(1 + exp(-|z|)) without overflow, within 2 ulp of
+    NumPy's logaddexp(0, z), branch-free so that a loop of them vectorises (5 ns an
+    element against 21 ns for libm's log1p and exp here)."""
+    r = (z if z > 0.0 else 0.0) + _log1p01(_exp_le0(-abs(z)))
+    return r if z == z else z
 
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
@@ -452,7 +478,8 @@ def _forward(theta, units, rows, acts, woff, B, zbuf, abuf, zcum, acum, tbuf,
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
 def _loss_delta(loss_code, out_code, z, zo, a, ao, Y, yo, dz, do, B, k, want_delta):
-    """Return the summed loss over the batch and write dL/dz per sample into ``dz``.
+    """Return the summed loss over the batch and write dL/dz per sample into ``dz`` (a
+    B x k block, also written as scratch when ``want_delta`` is False).
 
     All blocks are B x k, flat at their offsets. mse = sum_k (f(z_k) - y_k)^2; bce from
     s = sigmoid(z); cross_entropy from softmax(z) with one-hot Y; perceptron max(0, -t z)
@@ -482,14 +509,22 @@ def _loss_delta(loss_code, out_code, z, zo, a, ao, Y, yo, dz, do, B, k, want_del
                     if want_delta:
                         dz[di + j] = 2.0 * e * _dact(out_code, z[zi + j], a[ai + j])
     elif loss_code == 1:  # bce
-        for q in range(B * k):
-            x = z[zo + q]
-            y = Y[yo + q]
-            # -(y log s + (1-y) log(1-s)) = log(1+e^x) - y x
-            total += _log1pexp(x) - y * x
-            if want_delta:
-                # a sigmoid output already holds sigmoid(z), computed the same way
-                dz[do + q] = (a[ao + q] if out_code == 2 else _sigmoid(x)) - y
+        # -(y log s + (1-y) log(1-s)) = log(1+e^x) - y x: per element into dz in one
+        # vectorised pass, summed in order, then dz takes the deltas
+        n, uzo, uyo, udo, uao = U(B * k), U(zo), U(yo), U(do), U(ao)
+        for q in range(n):
+            x = z[uzo + q]
+            dz[udo + q] = _log1pexp(x) - Y[uyo + q] * x
+        for q in range(n):
+            total += dz[udo + q]
+        if want_delta:
+            # a sigmoid output already holds sigmoid(z), computed the same way
+            if out_code == 2:
+                for q in range(n):
+                    dz[udo + q] = a[uao + q] - Y[uyo + q]
+            else:
+                for q in range(n):
+                    dz[udo + q] = _sigmoid(z[uzo + q]) - Y[uyo + q]
     elif loss_code == 2:  # cross entropy with softmax
         # z - max per sample into dz, one flat (vectorised) pass of exps over the batch,
         # then per sample: log-sum-exp, loss, and softmax - y from the same exps
