@@ -36,6 +36,7 @@ INIT_LOSS_TOL               init loss above the expected one by   25 % (DeepDiag
                             (ln C / Var(y), see below)
 PLATEAU_DROP                relative loss drop over 10 epochs     0.1 % (AUTOTR.)   1 %
 OVERFIT_EVALS               test rising while train falls, evals  5 (DeepDiag.)     5
+OVERFIT_ACC_GAP             ... and train - test accuracy above   (none)            0.08
 DIVERGE_FACTOR              loss above initial loss by factor     (none)            10
 ==========================  ====================================  ===============  ======
 
@@ -147,6 +148,33 @@ Why the tuned values differ from the published ones (all decided on the tune spl
     (ReLU nets of 64-128 units on 30-40 noisy points, Adam 0.01 for 400 epochs: at seeds
     +1..+3, 1-3 such runs each read as dead_units, dead_units precision 0.89 at +2).
 
+- Issue 4, round 5 (the ``ho7_`` set, scored once, then studied; every change checked
+  on the whole tune split, 2,576 scenarios, at seeds +0..+3):
+
+  - irrelevant_features, a net that learned nothing (a linear model on the six Gaussian
+    bumps: the best affine fit explains 3-9 % of the variance, so x1 and x2 are as
+    useless to it as the noise columns, and permutation importance cannot tell them
+    apart): the data are asked instead (:func:`knn_unused`, backward elimination with a
+    leave-one-out k-nearest-neighbour fit; IRR_KNN_K, IRR_KNN_GAIN, IRR_KNN_FIT). Over
+    every tune scenario of at least 50 points and 2-12 columns it drops only noise
+    columns, or nothing (small noisy sets, separable blobs: the kept columns must fit the
+    target within IRR_KNN_FIT of the input-free error). Final hook only, when the net
+    learned nothing: 15-70 ms once, no per-chunk work.
+  - irrelevant_features, a net that learned: its importances are read on the test split
+    when the net generalises, for a classifier by its test error (below LEARNED_FRAC of
+    the majority class's, with its test loss below the input-free loss), not by its test
+    loss alone: 5 noise columns on moons (20 training points per column) overfit to a
+    test loss of 0.5-1.0 x ln 2 at 80-88 % test accuracy, and still use x1 and x2 only.
+  - overfitting: explained by irrelevant_features (noise columns are what such a net
+    memorises; the remedy is to remove them, not more data); and a classifier needs a
+    train-test accuracy gap above OVERFIT_ACC_GAP (0.08): the 2 x 32 ReLU spiral (healthy)
+    reached a test loss rise of 0.17 -> 0.31 at 99 % / 96 % accuracy, lr 1.5-3 runs
+    swing their test loss at gaps of 0.02-0.08, while the 392 overfitting runs of the
+    tune split (seeds +0..+3) open gaps of 0.1-0.5 (0.05: 17 false alarms left; 0.1:
+    recall 0.997 -> 0.987). Tune split, seeds +0..+3: overfitting precision 0.89-0.94
+    -> 0.99-1.00, irrelevant_features recall 0.91-0.93 -> 0.99-1.00; no other code's
+    figures changed.
+
 The remaining constants have no published value; they were set on the tune split and
 are listed in :data:`THRESHOLDS` with ``published = None``.
 """
@@ -176,6 +204,8 @@ OVERFIT_EVALS = 5
 OVERFIT_RISE = 0.05
 OVERFIT_MIN_RISE = 0.1       # ... and by this share of the input-free loss: a nearly
                              # converged net (test loss 0.05 -> 0.09, accuracy 98 %) is fine
+OVERFIT_ACC_GAP = 0.08       # ... and a classifier's train accuracy above its test
+                             # accuracy by more than this (issue 4, round 5)
 DIVERGE_FACTOR = 10.0
 # no published value: set on the tune half
 WARMUP_EPOCHS = 1.0          # update ratios are large on the first steps
@@ -225,6 +255,12 @@ UF_LINE = 0.75               # underfitting (binary classification): the net's t
                              # separates (NLS_ERR)
 IRR_MIN_N = 20               # permutation importance needs at least this many samples
 IRR_CORR = 0.1               # and |correlation with the target| below max(this, 3/sqrt(n))
+IRR_KNN_K = 10               # a net that learned nothing: k of the nearest-neighbour fit
+IRR_KNN_GAIN = 0.01          # ... a column goes while its removal lowers the error by this
+                             # share of the input-free error
+IRR_KNN_FIT = 0.5            # ... and the kept columns fit below this share of it
+IRR_KNN_N = 300              # ... on at most this many points
+IRR_KNN_MAX_D = 12           # ... and columns (elimination costs d^2 / 2 fits)
 
 THRESHOLDS = {
     # name: (tuned value, published value or None, source)
@@ -273,6 +309,10 @@ THRESHOLDS = {
     "OSC_SWING_MAX": (OSC_SWING_MAX, None, "tuned here (issue 4, round 3)"),
     "UF_LINE": (UF_LINE, None, "tuned here (issue 4, round 3)"),
     "PLATEAU_WEIGHTS": (PLATEAU_WEIGHTS, None, "tuned here (issue 4, round 3)"),
+    "OVERFIT_ACC_GAP": (OVERFIT_ACC_GAP, None, "tuned here (issue 4, round 5)"),
+    "IRR_KNN_K": (IRR_KNN_K, None, "k-NN relevance (issue 4, round 5)"),
+    "IRR_KNN_GAIN": (IRR_KNN_GAIN, None, "tuned here (issue 4, round 5)"),
+    "IRR_KNN_FIT": (IRR_KNN_FIT, None, "tuned here (issue 4, round 5)"),
 }
 
 SEVERITY = {"nan_or_inf": "error", "diverging": "error", "not_converged": "info"}
@@ -1006,7 +1046,8 @@ def _plateau_remedy(ctx) -> tuple[dict, str]:
 
 
 @rule("overfitting", "eval", "data", "Prechelt, Early stopping (1998); DeepDiagnosis "
-      "(test loss rising for 5 evaluations)", suppressed_by=("diverging", "nan_or_inf"))
+      "(test loss rising for 5 evaluations)", suppressed_by=("diverging", "nan_or_inf",
+                                                            "irrelevant_features"))
 def r_overfit(ctx, row):
     tl, vl = row["train_loss"], row["test_loss"]
     st = ctx.state
@@ -1028,6 +1069,15 @@ def r_overfit(ctx, row):
     holds = since >= OVERFIT_EVALS and min(vl, prev) > bv * (1 + OVERFIT_RISE) and \
         vl - bv > OVERFIT_MIN_RISE * ctx.level() and \
         tl < bt * (1 - OVERFIT_RISE) and row["step"] > 0
+    # a classifier must also get clearly fewer test points right than training points
+    # (issue 4, round 5): a net whose test accuracy is within OVERFIT_ACC_GAP of its
+    # train accuracy generalises; its test loss grows on a few points it gets
+    # confidently wrong (2 x 32 ReLU on the spiral: test loss 0.17 -> 0.31 at 99 % / 96 %
+    # accuracy), or swings with a rate far too high (Adam 3 on XOR: 90 % / 84 %, its
+    # best test loss at step 0); memorising noisy points opens a gap of 0.1-0.5
+    tacc, vacc = row.get("train_acc"), row.get("test_acc")
+    if holds and tacc is not None and vacc is not None and tacc - vacc <= OVERFIT_ACC_GAP:
+        holds = False
     if not holds:
         return Verdict(False, row["step"]) if vl <= bv * (1 + OVERFIT_RISE / 2) else None
     l2 = ctx.hp["l2"]
@@ -1183,23 +1233,41 @@ def r_irrelevant(ctx, row):
     if ctx.X.shape[0] < IRR_MIN_N:
         return None     # shuffling a column of 4 logic-gate corners often leaves it as
         #                 it was: the importance measured says nothing
-    test_ok = ctx.Xt.shape[0] >= 20 and ctx.learned(ctx.last_eval.get("test_loss"))
-    X, Y = (ctx.Xt, ctx.Yt) if test_ok else (ctx.X, ctx.Y)
-    d = X.shape[1]
-    if d < 2 or not ctx.learned(ctx.train_losses[-1] if ctx.train_losses else None) or \
-            (ctx.Xt.shape[0] >= 20 and not test_ok):
-        return None     # an overfit or failed net says nothing about its inputs
-    imp = permutation_importance(ctx.network, X, Y, ctx.seed)
-    top = float(imp.max())
-    if not top > 0:
+    d = ctx.X.shape[1]
+    if d < 2:
         return None
+    has_test = ctx.Xt.shape[0] >= 20
+    train_ok = ctx.learned(ctx.train_losses[-1] if ctx.train_losses else None)
+    if train_ok and (not has_test or _generalises(ctx)):
+        # the trained net does not use it: shuffling it leaves the loss as it was, on
+        # the held-out points when there are enough (issue 4, round 5: a classifier
+        # counts as generalising by its test error, not its test loss: 5 noise columns
+        # on moons, 20 training points per column, overfit to a test loss near ln 2 at
+        # 80-88 % test accuracy; it still uses x1 and x2 and not the noise)
+        X, Y = (ctx.Xt, ctx.Yt) if has_test else (ctx.X, ctx.Y)
+        imp = permutation_importance(ctx.network, X, Y, ctx.seed)
+        top = float(imp.max())
+        if not top > 0:
+            return None
+        unused = imp / top < IRR_REL
+        how = "net"
+    elif not train_ok:
+        # a net that learned nothing says nothing about its inputs: ask the data
+        # (issue 4, round 5: a linear model on the six Gaussian bumps, R^2 of its best
+        # fit 0.03-0.09, cannot use x1 and x2 either; its noise columns were missed)
+        unused = knn_unused(ctx.X, ctx.Y, ctx.seed)
+        if unused is None:
+            return None
+        X, imp, top, how = ctx.X, np.zeros(d), 0.0, "data"
+    else:
+        return None     # an overfit net whose test error is no better than guessing's
     std = X.std(axis=0)
     corr = np.abs(target_correlation(ctx.X, ctx.Y))
-    rel = imp / top
-    # irrelevant: the trained net does not use it, it does not track the target on its
-    # own, and it varies (near-constant columns, like digit borders, are left alone)
+    # irrelevant: unused (by the net, or by a nearest-neighbour fit of the data), it
+    # does not track the target on its own, and it varies (near-constant columns, like
+    # digit borders, are left alone)
     idx = [int(j) for j in np.flatnonzero(
-        (rel < IRR_REL) & (std > 0.1 * np.median(std)) &
+        unused & (std > 0.1 * np.median(std)) &
         (corr < max(IRR_CORR, 3 / math.sqrt(ctx.X.shape[0]))))]
     if not idx:
         return Verdict(False, ctx.step)
@@ -1217,13 +1285,84 @@ def r_irrelevant(ctx, row):
     else:
         patch = None
         remedy = f"drop the features {', '.join(names[:6])}"
-    return Verdict(True, ctx.step, f"{len(idx)} of {d} features do not matter to the "
-                   f"trained network: shuffling {', '.join(names[:4])} changes the loss by "
-                   f"less than {100 * IRR_REL:.0f} % of what shuffling the most important "
-                   "one does.",
+    if how == "net":
+        msg = (f"{len(idx)} of {d} features do not matter to the trained network: "
+               f"shuffling {', '.join(names[:4])} changes the loss by less than "
+               f"{100 * IRR_REL:.0f} % of what shuffling the most important one does.")
+    else:
+        msg = (f"{len(idx)} of {d} features carry nothing about the target: a "
+               f"nearest-neighbour fit of the training data is better without "
+               f"{', '.join(names[:4])} (the network learned too little to ask it).")
+    return Verdict(True, ctx.step, msg,
                    {"features": names, "importance": [float(imp[j]) for j in idx],
-                    "largest_importance": top, "threshold": IRR_REL, "step": ctx.step},
+                    "largest_importance": top, "threshold": IRR_REL, "measured_by": how,
+                    "step": ctx.step},
                    remedy, patch)
+
+
+def _generalises(ctx) -> bool:
+    """Held-out error below LEARNED_FRAC of guessing's: a regression's test loss against
+    Var(y); a classifier's test error against the majority class's, with its test loss
+    below the input-free loss (a net that memorised 30 noisy points gets 75 % of the
+    test points right at 2-5 times ln 2: a few confidently wrong points then decide
+    every permutation importance)."""
+    ev = ctx.last_eval
+    acc, vl = ev.get("test_acc"), ev.get("test_loss")
+    if acc is not None and ctx.task == "classification":
+        p = ctx.Y.mean(axis=0)
+        chance = float(min(p[0], 1 - p[0])) if ctx.Y.shape[1] == 1 else float(1 - p.max())
+        return chance > 0 and (1.0 - acc) < LEARNED_FRAC * chance and \
+            vl is not None and math.isfinite(vl) and vl < ctx.level()
+    return ctx.learned(vl)
+
+
+def knn_unused(X: np.ndarray, Y: np.ndarray, seed: int = 0) -> np.ndarray | None:
+    """Columns a nearest-neighbour fit of the data does better without, shape (d,) bool;
+    None where the measure says nothing (too few points, too many columns, or the kept
+    columns do not fit the target to within IRR_KNN_FIT of guessing's error).
+
+    Backward elimination on standardised columns: the leave-one-out error of the mean of
+    the IRR_KNN_K nearest targets (squared, summed over target columns); the column whose
+    removal lowers it most goes while that removal lowers it by more than IRR_KNN_GAIN of
+    the input-free error. A column that carries nothing about the target only adds noise
+    to the distances; one that does (x1 of the Gaussian bumps, though it has no linear
+    trend) raises the error when it goes. At most IRR_KNN_N points (a seeded sample) and
+    IRR_KNN_MAX_D columns: about 20-70 ms, once, at the end of training.
+    """
+    n, d = X.shape
+    k = IRR_KNN_K
+    if n < 5 * k or d < 2 or d > IRR_KNN_MAX_D:
+        return None
+    if n > IRR_KNN_N:
+        sel = np.random.default_rng([seed, 98]).choice(n, IRR_KNN_N, replace=False)
+        X, Y, n = X[sel], Y[sel], IRR_KNN_N
+    sd = X.std(axis=0)
+    sd[sd == 0] = 1.0
+    Z = (X - X.mean(axis=0)) / sd
+    D = (Z[:, None, :] - Z[None, :, :]) ** 2             # (n, n, d) squared differences
+    base = float(np.mean(np.sum((Y - Y.mean(axis=0)) ** 2, axis=1)))
+    if not base > 0:
+        return None
+
+    def err(cols):
+        M = D[:, :, cols].sum(axis=2)
+        np.fill_diagonal(M, np.inf)
+        nb = np.argpartition(M, k, axis=1)[:, :k]
+        return float(np.mean(np.sum((Y - Y[nb].mean(axis=1)) ** 2, axis=1)))
+
+    keep = list(range(d))
+    e = err(keep)
+    while len(keep) > 1:
+        e_new, j = min((err([c for c in keep if c != j]), j) for j in keep)
+        if not e_new < e - IRR_KNN_GAIN * base:
+            break
+        e = e_new
+        keep.remove(j)
+    if not e < IRR_KNN_FIT * base:
+        return None
+    out = np.ones(d, dtype=bool)
+    out[keep] = False
+    return out
 
 
 def permutation_importance(net, X: np.ndarray, Y: np.ndarray, seed: int = 0) -> np.ndarray:
