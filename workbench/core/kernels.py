@@ -763,8 +763,8 @@ def _update(theta, grad, vel, acc, units, rows, woff, opt_code, hp, t,
         if opt_code == 0 and not nest and stop - start >= _UPDATE_VEC_MIN:
             # a layer of 128 parameters or more, plain SGD: the update as its own loop
             # (vectorised; the same arithmetic as below), the four norms by BLAS dot
-            # products (du is the new velocity). A float32 layer's 3.4 ns a parameter (float64 sums, converted
-            # element by element) was a third of W4's step.
+            # products (du is the new velocity). A float32 layer's 3.4 ns a parameter
+            # (float64 sums, converted element by element) was a third of W4's step.
             a, b = np.int64(start), np.int64(stop)
             W = theta[a:b]
             G = grad[a:b]
