@@ -97,6 +97,14 @@ def live(seconds: float, warm: float = 1.0, shot: str | None = None) -> dict:
         app.processEvents()
         time.sleep(0.01)
     c.start()
+    # the worker views' first computation may compile kernels (forward passes on the
+    # map grids) on the training thread: the measurement starts once every view came
+    views = {name for p in win.panels for name in p.worker_views(c.ctx)}
+    deadline = time.perf_counter() + 300.0
+    while time.perf_counter() < deadline and not (
+            c.latest is not None and c.latest.step > 0 and views <= set(c.latest.views or {})):
+        app.processEvents()
+        time.sleep(0.01)
     loop = QtCore.QEventLoop()
     QtCore.QTimer.singleShot(int(warm * 1000), loop.quit)
     loop.exec()

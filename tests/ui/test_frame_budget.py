@@ -186,3 +186,15 @@ def test_long_curves_are_drawn_at_about_a_pair_per_pixel(qtbot):
     assert len(dx) <= 2 * 2 * width + 2 * lod.b
     assert len(dx) >= width / 2
     assert np.nanmax(dy) == np.nanmax(y) and np.nanmin(dy) == np.nanmin(y)
+
+
+def test_histogram_count_axis_moves_only_when_the_bars_leave_it(qtbot):
+    from workbench.ui.panels.histograms import WeightsPanel
+    plot = pg.PlotItem()
+    plot.getViewBox().enableAutoRange(x=False)
+    seen = []
+    for top in (37, 45, 30, 19, 60):
+        WeightsPanel._steady_counts(plot, float(top))      # noqa: SLF001
+        seen.append(plot.getViewBox().viewRange()[0][1])
+    # 37 -> 0..50; 45 and 30 fit; 19 fills less than 40 %: 0..25; 60 leaves it: 0..80
+    assert seen == pytest.approx([50, 50, 50, 25, 80])

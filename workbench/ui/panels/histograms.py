@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ..context import RunContext
-from .timeaxis import TimePanel, cache_painting
+from .timeaxis import TimePanel, cache_painting, nice_ceil
 
 N_BINS = 64                  # a multiple of 4: doubling R merges bins exactly
 HIST_HZ = 5.0
@@ -245,6 +245,9 @@ class WeightsPanel(TimePanel):
             bar_plot.getAxis("bottom").enableAutoSIPrefix(False)
             bar_plot.showGrid(x=True, alpha=0.15)
             cache_painting(*(bar_plot.getAxis(k) for k in ("left", "bottom", "top", "right")))
+            # the count axis is set with the bars (_steady_counts): fitted automatically
+            # before each paint it moved after the paint and the view painted twice
+            bar_plot.getViewBox().enableAutoRange(x=False)
             bars = pg.BarGraphItem(x0=[0.0], y=[0.0], height=[0.0], width=[0.0],
                                    brush=pg.mkBrush(cmap.map(0.75, mode="qcolor")),
                                    pen=pg.mkPen(None))
@@ -347,9 +350,19 @@ class WeightsPanel(TimePanel):
             width = 2 * R / store.bins
             centers = -R + (np.arange(store.bins) + 0.5) * width
             bars.setOpts(x0=np.zeros(store.bins), y=centers, height=width * 0.9, width=counts)
+            self._steady_counts(self.bar_plots[kind], float(counts.max()))
             self._current[kind] = (centers, counts)
             parts.append(f"{kind} ±{R:g}")
         self.info.setText("range: " + ", ".join(parts) if parts else "waiting for data")
+
+    @staticmethod
+    def _steady_counts(plot: pg.PlotItem, top: float) -> None:
+        """Show counts 0 .. a round number above ``top``; kept while the bars fill
+        between 40 % and 100 % of it, so the axis (and the view) is not redrawn with
+        every new histogram."""
+        hi = plot.getViewBox().viewRange()[0][1]
+        if top > hi or top < 0.4 * hi:
+            plot.setXRange(0.0, nice_ceil(max(1.1 * top, 1.0)), padding=0)
 
     # --- for tests and export ---------------------------------------------------------------
     def curve_names(self) -> list[str]:

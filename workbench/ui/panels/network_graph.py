@@ -423,9 +423,10 @@ class NetworkGraphPanel(Panel):
                 item = pg.PlotCurveItem(pen=pg.mkPen(col, width=EDGE_WIDTHS[b]),
                                         connect="pairs", antialias=False)
                 item.setZValue(0)
-                # Cached as a pixmap: the node maps repaint several times a second and
-                # would otherwise re-stroke every edge under them.
-                item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+                # Not cached as pixmaps: while training nearly every update re-buckets
+                # some edges, and re-rendering a view-sized pixmap per changed bucket
+                # then blitting twelve of them cost more than stroking the lines (a
+                # repaint after an edge change 3.3 ms cached against 2.1 ms, measured).
                 self.plot.addItem(item)
                 self.edge_items[(sign, b)] = item
         self._edge_key: np.ndarray | None = None
