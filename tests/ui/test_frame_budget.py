@@ -198,3 +198,18 @@ def test_histogram_count_axis_moves_only_when_the_bars_leave_it(qtbot):
         seen.append(plot.getViewBox().viewRange()[0][1])
     # 37 -> 0..50; 45 and 30 fit; 19 fills less than 40 %: 0..25; 60 leaves it: 0..80
     assert seen == pytest.approx([50, 50, 50, 25, 80])
+
+
+def test_dashed_curves_keep_a_pair_per_pixel_in_a_narrow_plot(qtbot):
+    # wide and dashed pens are decimated earlier, but drawn as finely as thin ones: at
+    # six pixels a bucket a narrow plot showed the saturated fraction as a zigzag
+    run = Run({**SMALL, "training": {"epochs": 10_000}}, diagnostics=False)
+    run.run_steps(30_000)
+    panel = make(qtbot, curves.ActivationsPanel, run, show=True)
+    panel.resize(260, 300)
+    qtbot.waitExposed(panel)
+    panel.update_snapshot(snapshot(run, 1))
+    width = panel.plot.getViewBox().width()
+    dx, _ = panel.displayed_data("sat0")
+    assert panel._lod_on["sat0"] >= 1      # noqa: SLF001 - decimated
+    assert len(dx) >= width

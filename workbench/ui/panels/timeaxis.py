@@ -804,9 +804,10 @@ class TimePanel(Panel):
 
     def _lod_coarsen(self, name: str) -> int:
         """0: draw the full series; else the decimator's ``coarsen`` (a power of two)
-        that makes one drawn bucket about a pixel wide (thin curves: min and max per
-        pixel column, what rasterizing every point gives) or
-        :data:`PX_PER_THICK_BUCKET` pixels (thick pens)."""
+        that makes one drawn bucket about a pixel wide: min and max per pixel column,
+        what rasterizing every point gives. The decimation is used while a bucket is at
+        most a pixel wide (thin pens) or :data:`PX_PER_THICK_BUCKET` pixels (wide or
+        dashed pens, which cost more per point)."""
         x, y = self._data[name]
         lod = self._lod[name]
         thick = lod.max_buckets < MAX_BUCKETS
@@ -816,12 +817,11 @@ class TimePanel(Panel):
         if vb is None:
             return 1
         x0, x1 = vb.viewRange()[0]
-        px = PX_PER_THICK_BUCKET if thick else 1.0
-        # buckets the view's width holds, per pixel they may take
-        per_px = (x1 - x0) / lod.bucket_size(y.shape[0]) * px / max(vb.width(), 100.0)
-        if per_px < 1.0:
+        # buckets the view's width holds, per pixel
+        per_px = (x1 - x0) / lod.bucket_size(y.shape[0]) / max(vb.width(), 100.0)
+        if per_px * (PX_PER_THICK_BUCKET if thick else 1.0) < 1.0:
             return 0        # zoomed in past the decimation: the full data
-        return 1 << int(math.floor(math.log2(per_px)))
+        return 1 << max(0, int(math.floor(math.log2(per_px)))) if per_px >= 1.0 else 1
 
     def _lod_wanted(self, name: str) -> bool:
         return self._lod_coarsen(name) > 0
