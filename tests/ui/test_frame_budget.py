@@ -213,3 +213,18 @@ def test_dashed_curves_keep_a_pair_per_pixel_in_a_narrow_plot(qtbot):
     dx, _ = panel.displayed_data("sat0")
     assert panel._lod_on["sat0"] >= 1      # noqa: SLF001 - decimated
     assert len(dx) >= width
+
+
+def test_a_replaced_view_leaves_the_paint_estimate(qtbot):
+    panel = _SlowPanel(UiBus(), "a")
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.paint_meter.watch()
+    panel.view.viewport().update()
+    qtbot.waitUntil(lambda: panel.paint_meter.estimate() > 0, timeout=2000)
+    old = panel.view
+    panel.view = pg.GraphicsLayoutWidget(panel)
+    panel.layout().replaceWidget(old, panel.view)
+    old.deleteLater()
+    qtbot.waitUntil(lambda: not panel.paint_meter.ms, timeout=2000)

@@ -91,9 +91,9 @@ class Controller(QtCore.QObject):
         #: What the panels updated in one timer tick may cost together (None: no
         #: limit): their updates and the repaint of their views that follows in the
         #: same pass of the event loop (:class:`~.panels.base.PaintMeter`), each counted
-        #: as its running mean. The panels that waited longest go first; one that does
-        #: not fit waits for a later tick (the first panel of a tick always goes), so
-        #: the costly panels are staggered over ticks instead of all repainting at once.
+        #: as its running mean. The most overdue panels go first; one that does not
+        #: fit waits for a later tick (the first panel of a tick always goes), so the
+        #: costly panels are staggered over ticks instead of all repainting at once.
         self.frame_budget_ms: float | None = 12.0
         #: At most this many panels are updated per tick.
         self.max_panels_per_tick = 5

@@ -42,6 +42,8 @@ class PaintMeter(QtCore.QObject):
             if vp is not None and not vp.property(self.PROPERTY):
                 vp.setProperty(self.PROPERTY, True)
                 vp.installEventFilter(self)
+                # a view the panel replaces no longer counts in the estimate
+                vp.destroyed.connect(lambda *_, key=id(vp): self.ms.pop(key, None))
 
     def estimate(self) -> float:
         """The expected cost (ms) of repainting the panel's views once."""
