@@ -28,8 +28,11 @@ class PaintMeter(QtCore.QObject):
     PROPERTY = "_wb_paint_meter"
 
     def __init__(self, panel: QtWidgets.QWidget):
+        # The panel is the parent, reached through parent(): a Python reference back to
+        # it made a cycle (panel -> meter -> panel) that the garbage collector freed at
+        # some later moment, and a pyqtgraph scene then painted an item already gone
+        # (a segfault in QGraphicsScene::itemsBoundingRect after tests/experiments).
         super().__init__(panel)
-        self._panel = panel
         self.ms: dict[int, float] = {}      # id(viewport) -> exponential mean
         #: When a list, every paint's duration (ms) is appended (benchmarks).
         self.log: list[float] | None = None
@@ -37,13 +40,17 @@ class PaintMeter(QtCore.QObject):
     def watch(self) -> None:
         """Time the plot views the panel holds now (idempotent; call after building)."""
         import pyqtgraph as pg
-        for view in self._panel.findChildren(pg.GraphicsView):
+        panel = self.parent()
+        if panel is None:
+            return
+        for view in panel.findChildren(pg.GraphicsView):
             vp = view.viewport()
             if vp is not None and not vp.property(self.PROPERTY):
                 vp.setProperty(self.PROPERTY, True)
                 vp.installEventFilter(self)
                 # a view the panel replaces no longer counts in the estimate
-                vp.destroyed.connect(lambda *_, key=id(vp): self.ms.pop(key, None))
+                key = id(vp)
+                vp.destroyed.connect(lambda *_, key=key: self.ms.pop(key, None))
 
     def estimate(self) -> float:
         """The expected cost (ms) of repainting the panel's views once."""
