@@ -281,25 +281,3 @@ def test_a_forked_child_evaluates_on_its_own_thread():
             raise AssertionError("the forked child hung on the parent's evaluation thread")
         __import__("time").sleep(0.05)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-
-
-def test_small_evaluations_run_inline_and_large_ones_overlap(monkeypatch):
-    from workbench.run import run as run_module
-    started = []
-    real = run_module.Run._start_evaluation
-    monkeypatch.setattr(run_module.Run, "_start_evaluation",
-                        lambda self: started.append(self.step) or real(self))
-    small = Run({"data": {"name": "spiral", "n_samples": 300},
-                 "model": {"hidden": [[8, "tanh"]]}}, eval_every=20)
-    assert small.overlap_evaluations is None
-    assert 300 * small.network.layout.n_params < run_module.OVERLAP_MIN_WORK
-    small.run_steps(100)
-    assert started == [] and len(small.evaluations) == 6
-    large = Run({"data": {"name": "spiral", "n_samples": 2000},
-                 "model": {"hidden": [[64, "relu"], [64, "relu"]]}}, eval_every=20)
-    assert 2000 * large.network.layout.n_params >= run_module.OVERLAP_MIN_WORK
-    large.run_steps(100)
-    assert started == [20, 40, 60, 80] and len(large.evaluations) == 6
-    small.overlap_evaluations = True           # forced either way (the last evaluation
-    small.run_steps(40)                        # of a call runs inline: nothing follows)
-    assert started == [20, 40, 60, 80, 120]

@@ -31,10 +31,6 @@ _CFG_PATH = {"lr": "optimizer.lr", "momentum": "optimizer.momentum",
 MAX_CHUNK = 4096
 HISTORY_PREALLOC = 1 << 16  # steps of history allocated up front at most (~5 MB)
 EVAL_BUDGET = 0.3  # an evaluation may cost about 10 % of the training between two
-# Below this many multiply-adds (samples evaluated x parameters) an evaluation runs
-# inline: handing it to the evaluation thread cost more than it saved (W1: 1,000 samples
-# x 105 parameters, 3.76 us a step overlapped against 3.61 inline).
-OVERLAP_MIN_WORK = 1_000_000
 
 
 @dataclass
@@ -256,9 +252,7 @@ class Run:
         self._chunk_state = None
         self.compute_seconds = 0.0
         self._evaluated_at = -1
-        # True / False: evaluate on the evaluation thread / inline; None: overlap when an
-        # evaluation is worth a hand-over (OVERLAP_MIN_WORK)
-        self.overlap_evaluations: bool | None = None
+        self.overlap_evaluations = True
         self.monitor = None
         self.recorder = None
         if diagnostics:
@@ -483,10 +477,9 @@ class Run:
         """Train ``n`` mini-batch steps in this thread; return the number done (fewer when
         a non-finite value stops the run).
 
-        With ``overlap_evaluations`` (by default for evaluations of at least
-        ``OVERLAP_MIN_WORK`` multiply-adds) a due evaluation runs on a helper thread, on
-        a copy of the parameters, while the next chunk trains; both kernels release the
-        GIL. Its result is recorded before that chunk's metrics, and before
+        With ``overlap_evaluations`` (the default) a due evaluation runs on a helper
+        thread, on a copy of the parameters, while the next chunk trains; both kernels
+        release the GIL. Its result is recorded before that chunk's metrics, and before
         any command queued for the step it measured, so listeners see the same order as
         when it runs inline.
         """
@@ -510,7 +503,7 @@ class Run:
                 job = None
                 done += m
                 if self.nonfinite is None and self.step % ee == 0:
-                    if self._overlap() and not self.exact and done < n:
+                    if self.overlap_evaluations and not self.exact and done < n:
                         job = self._start_evaluation()
                     else:
                         self._evaluate_and_record()
@@ -518,12 +511,6 @@ class Run:
             if job is not None:
                 self._finish_evaluation(job)
         return done
-
-    def _overlap(self) -> bool:
-        if self.overlap_evaluations is not None:
-            return bool(self.overlap_evaluations)
-        n_eval = self.n_train + self._Xt.shape[0]
-        return n_eval * self.network.layout.n_params >= OVERLAP_MIN_WORK
 
     def _train_chunk(self, m: int, job: "_EvalJob | None" = None) -> int:
         if self.exact:
