@@ -7,8 +7,9 @@ import time
 import pytest
 
 # Dask keeps these process-wide singletons alive once used (its offload executor and the
-# event loop its clients share); they are not per-sweep threads.
-DASK_SINGLETONS = ("Dask-Offload", "IO loop")
+# event loop its clients share), and so does the run's evaluation thread (one daemon per
+# process, started by the first overlapped evaluation); they are not per-sweep threads.
+DASK_SINGLETONS = ("Dask-Offload", "IO loop", "wb-eval")
 
 
 @pytest.fixture(autouse=True)
