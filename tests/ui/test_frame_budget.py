@@ -66,12 +66,14 @@ def test_paint_meter_times_each_views_paint(qtbot):
     assert panel.paint_meter.estimate() >= 1000 * PAINT_S
 
 
-def test_budget_counts_repaints_and_staggers_costly_panels(qtbot):
+def _controller_over(qtbot, names):
+    """A controller over slow panels side by side on screen, and their host widget (keep
+    it: the host owns the controller and the panels)."""
     bus = UiBus()
     host = QtWidgets.QWidget()
     qtbot.addWidget(host)
     lay = QtWidgets.QHBoxLayout(host)
-    panels = [_SlowPanel(bus, n) for n in ("a", "b", "c")]
+    panels = [_SlowPanel(bus, n) for n in names]
     for p in panels:
         lay.addWidget(p)
     host.resize(900, 300)
@@ -79,9 +81,18 @@ def test_budget_counts_repaints_and_staggers_costly_panels(qtbot):
     qtbot.waitExposed(host)
     c = Controller(bus, SMALL, panels, parent=host)
     c.start_up()
+    return c, panels, host
+
+
+def _wait_paused(qtbot, c: Controller) -> None:
+    qtbot.waitUntil(lambda: c.runner.latest() is not None
+                    and c.runner.latest().status == "paused", timeout=30000)
+
+
+def test_budget_counts_repaints_and_staggers_costly_panels(qtbot):
+    c, panels, _host = _controller_over(qtbot, ("a", "b", "c"))
     try:
-        qtbot.waitUntil(lambda: c.runner.latest() is not None
-                        and c.runner.latest().status == "paused", timeout=30000)
+        _wait_paused(qtbot, c)
         for p in panels:
             p.updates.clear()
             # an update costs nothing here, its repaint 8 ms: two do not fit in 12 ms
@@ -106,20 +117,9 @@ def test_budget_counts_repaints_and_staggers_costly_panels(qtbot):
 
 
 def test_panels_left_over_get_a_tick_soon_after(qtbot):
-    bus = UiBus()
-    host = QtWidgets.QWidget()
-    qtbot.addWidget(host)
-    lay = QtWidgets.QHBoxLayout(host)
-    panels = [_SlowPanel(bus, n) for n in ("a", "b")]
-    for p in panels:
-        lay.addWidget(p)
-    host.show()
-    qtbot.waitExposed(host)
-    c = Controller(bus, SMALL, panels, parent=host)
-    c.start_up()
+    c, panels, _host = _controller_over(qtbot, ("a", "b"))
     try:
-        qtbot.waitUntil(lambda: c.runner.latest() is not None
-                        and c.runner.latest().status == "paused", timeout=30000)
+        _wait_paused(qtbot, c)
         for p in panels:
             p.updates.clear()
             p.paint_meter.ms = {0: 8.0}
