@@ -236,11 +236,11 @@ def test_ctrl_c_keeps_finished_runs_and_says_how_to_resume(tmp_path):
                 break
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
-        _, err = proc.communicate(timeout=60)
+        stdout, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, err
+    assert proc.returncode == 130, err + stdout[-2000:]
     assert "Traceback" not in err
     assert f"resume with: python main.py sweep --resume {out}" in err
     kept = read_summary(out / "summary.csv")
