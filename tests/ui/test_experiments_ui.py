@@ -3,12 +3,16 @@ overlay, the sanity checks, the NaN provenance banner and its rewind, and the Ru
 experiments (offscreen, in-thread experiment workers)."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
 from workbench.ui.experiments_view import (CapacityView, CompareView, LearningCurveView,
                                            RangeTestView, SweepDialog)
 from workbench.ui.panels.landscape import LandscapeView
+
+SHOTS = os.environ.get("WB_SHOTS", "/tmp/shots")
 
 #: SGD at lr 3 with momentum 0.9 on moons: lr_too_high (patch: lr 0.3) by step ~100.
 LR_HIGH = {"seed": 2, "data": {"name": "moons", "n_samples": 300, "noise": 0.1},
@@ -86,6 +90,8 @@ def test_try_the_remedy_overlays_a_run_with_the_patched_lr(ui_window, qtbot, wai
     np.testing.assert_array_equal(y, res.loss)
     note = ui.remedy_note.text()
     assert "remedy: lr 0.3" in note and "helped" in note and f"{res.before:.4g}" in note
+    os.makedirs(SHOTS, exist_ok=True)   # issue 4: the overlay of a run and its remedy
+    assert win.grab().save(os.path.join(SHOTS, "remedy_overlay.png"))
     # a new run removes the stale comparison
     assert c.reset()
     assert not win.experiments.loss_panel.overlays()

@@ -151,6 +151,46 @@ def test_log_toggle_switches_the_axis(qtbot, run_with_event):
     assert not axis.logMode and not panel._curves["train_step"].opts["logMode"][1]
 
 
+def test_step_curve_clips_to_the_view_maps_log_y_and_dots_few_points(qtbot):
+    """StepCurve, the time plots' bare curve: what it draws is the part of the series in
+    view (a point either side), log10 of it on a log axis with values <= 0 as gaps, and
+    dots only while there are few points."""
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.resize(600, 300)
+    c = T.StepCurve(pen="b", name="loss")
+    w.getPlotItem().addItem(c)
+    x = np.arange(1.0, 10001.0)
+    y = np.linspace(-1.0, 3.0, x.size)
+    y[5000] = np.nan
+    w.getPlotItem().setXRange(2000, 3000, padding=0)
+    c.setData(x, y)
+    dx, dy = c.getData()
+    assert dx[0] == 1999 and dx[-1] == 3001          # the view and one point either side
+    np.testing.assert_array_equal(dy, y[1998:3001])
+    ox, oy = c.getOriginalDataset()
+    assert ox.size == 10000 and np.isnan(oy[5000])
+    w.getPlotItem().setXRange(4990, 5010, padding=0)  # the view moved: drawn again
+    dx, dy = c.getData()
+    assert dx[0] == 4989 and dx[-1] == 5011 and np.isnan(dy[dx == 5001]).all()
+    w.getPlotItem().setLogMode(y=True)
+    assert c.opts["logMode"] == [False, True]
+    w.getPlotItem().setXRange(0, 10001, padding=0)
+    dx, dy = c.getData()
+    assert dx.size == 10000
+    pos = y > 0
+    np.testing.assert_allclose(dy[pos], np.log10(y[pos]))
+    assert np.isnan(dy[~pos]).all()                   # <= 0 and NaN: gaps on a log axis
+    e = T.StepCurve(pen="r", name="test")
+    e.set_dots("o", 7, "r", None, max_dots=5)
+    w.getPlotItem().addItem(e)
+    e.setData([1.0, 2.0, 3.0], [0.5, np.nan, 0.2])
+    assert e.dots_shown() and len(e.dots.data) == 2   # a dot per finite point
+    assert e.opts["antialias"]
+    e.setData(np.arange(6.0), np.ones(6))
+    assert not e.dots_shown() and not e.opts["antialias"]
+
+
 # --- markers, mark, cursor ---------------------------------------------------------------------
 def test_hparams_event_draws_a_labelled_marker_on_every_plot(qtbot, run_with_event):
     run = run_with_event
