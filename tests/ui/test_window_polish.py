@@ -3,7 +3,8 @@
 - the regression legend covered data points;
 - the network graph's layer titles overlapped for layers of 32 and 10 units (digits);
 - the status bar said "epoch 214/200" after stepping past the configured end;
-- the backprop panel did not refresh when its tab was raised while training was paused.
+- the backprop panel did not refresh when its tab was raised while training was paused;
+- the decision caption ran into "click adds class" in a narrow dock ("...input planeclick").
 """
 from __future__ import annotations
 
@@ -187,3 +188,24 @@ def test_backprop_refreshes_when_its_tab_is_raised_while_paused(make_window, wai
     want = walkthrough_for(net, ds.X_train, ds.y_train, bp.sample.value()).loss
     assert want != pytest.approx(before)      # training changed the sample's loss
     qtbot.waitUntil(lambda: _shown_loss(win, bp) == pytest.approx(want), timeout=3000)
+
+
+def test_a_long_decision_caption_is_elided_beside_the_class_picker(qtbot):
+    cfg = {"seed": 0, "data": {"name": "moons", "n_samples": 100},
+           "model": {"hidden": [[4, "tanh"]]}}
+    panel = DecisionPanel(UiBus())
+    qtbot.addWidget(panel)
+    feed(panel, trained(cfg, 5))
+    panel.resize(330, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    cap = panel.caption
+    assert cap.text() == "P(class 1) over the input plane" == cap.toolTip()
+    shown = cap.elided_text()
+    assert shown != cap.text() and shown.endswith("\u2026")       # ends in an ellipsis
+    assert cap.fontMetrics().horizontalAdvance(shown) <= cap.contentsRect().width()
+    gap = panel.class_label.geometry().left() - cap.geometry().right()
+    assert gap >= 6                               # not touching the class picker
+    panel.resize(900, 300)
+    QtWidgets.QApplication.processEvents()
+    assert cap.elided_text() == cap.text()        # room enough: the whole caption

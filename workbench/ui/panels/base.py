@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, ClassVar
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..bus import UiBus
 from ..context import RunContext
@@ -119,3 +119,31 @@ class Panel(QtWidgets.QWidget):
     def export_csv(self) -> tuple[list[str], list[list[float]]] | None:
         """Header and rows of the data shown, for File > Export data as CSV."""
         return None
+
+
+class ElidedLabel(QtWidgets.QLabel):
+    """A one-line label that ends in "..." where it is narrower than its text (a long
+    caption must neither widen its dock nor run into the widget beside it); ``text()``
+    and the tooltip keep the whole text."""
+
+    def __init__(self, text: str = "", parent: QtWidgets.QWidget | None = None):
+        super().__init__(text, parent)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
+                           QtWidgets.QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(text)
+        self.setToolTip(text)
+
+    def elided_text(self) -> str:
+        """The text as drawn at the label's width."""
+        return self.fontMetrics().elidedText(self.text(), QtCore.Qt.TextElideMode.ElideRight,
+                                             max(0, self.contentsRect().width()))
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        p = QtGui.QPainter(self)
+        p.setPen(self.palette().color(self.foregroundRole()))
+        p.drawText(self.contentsRect(), int(QtCore.Qt.AlignmentFlag.AlignLeft |
+                                            QtCore.Qt.AlignmentFlag.AlignVCenter),
+                   self.elided_text())
+        p.end()

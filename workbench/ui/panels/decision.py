@@ -25,7 +25,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...config import GATES
 from ..context import CLASS_COLORS, MULTI_COLORS, RunContext
-from .base import Panel
+from .base import ElidedLabel, Panel
 
 GRID_N = 100            # decision map cells per side (issue: >= 100 x 100 at >= 10 Hz)
 MAP_SLACK = 1.4         # first map's side / the longer side of the data view: fills
@@ -889,12 +889,11 @@ class DecisionPanel(Panel):
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(2)
         bar = QtWidgets.QHBoxLayout()
-        self.caption = QtWidgets.QLabel("")
-        self.caption.setObjectName("decision_caption")
         # a long caption (the perceptron's line) must not widen the dock
-        self.caption.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
-                                   QtWidgets.QSizePolicy.Policy.Preferred)
+        self.caption = ElidedLabel("")
+        self.caption.setObjectName("decision_caption")
         bar.addWidget(self.caption, 1)
+        bar.addSpacing(8)
         self.class_label = QtWidgets.QLabel("click adds class:")
         self.class_combo = QtWidgets.QComboBox()
         self.class_combo.setObjectName("decision_class")
