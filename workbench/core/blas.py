@@ -40,3 +40,6 @@ def preload_cython_blas() -> bool:
         return False
     sys.modules[NAME] = module
     return True
+
+
+preload_cython_blas()       # on import: workbench.core imports this module first
