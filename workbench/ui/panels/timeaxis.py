@@ -303,8 +303,8 @@ class StepCurve(pg.PlotCurveItem):
         if self.dots is not None:
             self.opts["antialias"] = few
         super().setData(x, y, connect="finite")
-        if self.dots is not None:
-            ok = np.isfinite(y) if few else slice(0, 0)
+        if self.dots is not None and (few or self.dots_shown()):
+            ok = np.isfinite(y) if few else slice(0, 0)    # (no dots: nothing to clear)
             self.dots.setData(x[ok], y[ok])
 
     def dots_shown(self) -> bool:
