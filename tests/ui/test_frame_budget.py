@@ -171,13 +171,25 @@ def test_coarsened_decimation_is_min_and_max_of_bucket_groups():
     assert len(y1) == 2 * d.nb + (len(y) - d.nb * d.b)
 
 
-def test_long_curves_are_drawn_at_about_a_pair_per_pixel(qtbot):
+@pytest.fixture(scope="module")
+def long_run():
+    """30,000 steps: per-step curves long enough to be decimated."""
     run = Run({**SMALL, "training": {"epochs": 10_000}}, diagnostics=False)
     run.run_steps(30_000)
-    panel = make(qtbot, curves.GradientsPanel, run, show=True)
-    panel.resize(400, 300)
+    return run
+
+
+def _shown(qtbot, cls, run, width: int):
+    """A panel of ``cls`` on screen, ``width`` pixels wide, showing ``run``."""
+    panel = make(qtbot, cls, run, show=True)
+    panel.resize(width, 300)
     qtbot.waitExposed(panel)
     panel.update_snapshot(snapshot(run, 1))
+    return panel
+
+
+def test_long_curves_are_drawn_at_about_a_pair_per_pixel(qtbot, long_run):
+    panel = _shown(qtbot, curves.GradientsPanel, long_run, 400)
     x, y = panel.curve_data("layer0")
     dx, dy = panel.displayed_data("layer0")
     width = panel.plot.getViewBox().width()
@@ -200,15 +212,10 @@ def test_histogram_count_axis_moves_only_when_the_bars_leave_it(qtbot):
     assert seen == pytest.approx([50, 50, 50, 25, 80])
 
 
-def test_dashed_curves_keep_a_pair_per_pixel_in_a_narrow_plot(qtbot):
+def test_dashed_curves_keep_a_pair_per_pixel_in_a_narrow_plot(qtbot, long_run):
     # wide and dashed pens are decimated earlier, but drawn as finely as thin ones: at
     # six pixels a bucket a narrow plot showed the saturated fraction as a zigzag
-    run = Run({**SMALL, "training": {"epochs": 10_000}}, diagnostics=False)
-    run.run_steps(30_000)
-    panel = make(qtbot, curves.ActivationsPanel, run, show=True)
-    panel.resize(260, 300)
-    qtbot.waitExposed(panel)
-    panel.update_snapshot(snapshot(run, 1))
+    panel = _shown(qtbot, curves.ActivationsPanel, long_run, 260)
     width = panel.plot.getViewBox().width()
     dx, _ = panel.displayed_data("sat0")
     assert panel._lod_on["sat0"] >= 1      # noqa: SLF001 - decimated
