@@ -226,6 +226,21 @@ class _Order:
         self.calls.append(("event", ev.step, ev.kind))
 
 
+def test_an_exact_solvers_fit_is_evaluated():
+    # the first step of normal equations is the fit: the curves show it at once,
+    # not at the next point of the cadence (every 15 steps here), and only once
+    ridge = Run({"data": {"name": "reg_sine", "n_samples": 30, "features": [{"poly": 9}],
+                          "scale": 0.2},
+                 "model": {"hidden": [], "output": "linear", "loss": "mse"},
+                 "optimizer": {"name": "normal_equations"},
+                 "training": {"epochs": 1, "batch_size": 21}}, diagnostics=False)
+    assert ridge.eval_every > 2
+    ridge.run_steps(3)
+    ev = ridge.history.evals()
+    assert list(ev["step"]) == [0, 1] and ev["train_loss"][1] < 0.1 * ev["train_loss"][0]
+    assert ev["test_loss"][1] == pytest.approx(ridge.evaluate()["test_loss"], rel=1e-12)
+
+
 @pytest.mark.parametrize("chunk", [7, 4096])
 def test_overlapped_evaluations_match_inline_ones(chunk, monkeypatch):
     from workbench.run import run as run_module

@@ -187,7 +187,8 @@ class Run:
     eval_every : int, optional
         Steps between evaluations; default every epoch, or less often when an epoch is
         so short that evaluating the whole data set would cost more than about 10 % of
-        the training in between.
+        the training in between. An exact solver's first step, the fit, is always
+        evaluated.
     session : path, optional
         Record the run to this session file.
     diagnostics : bool
@@ -497,12 +498,17 @@ class Run:
                 m = min(n - done, max_chunk, MAX_CHUNK)
                 ee = self.eval_every
                 m = min(m, ee - self.step % ee)
+                if self.exact and self.step == 0:
+                    m = 1                       # the fit, evaluated on its own (below)
                 if self._scheduled:
                     m = min(m, max(1, self._scheduled[0].step - self.step))
                 m = self._train_chunk(m, job)
                 job = None
                 done += m
-                if self.nonfinite is None and self.step % ee == 0:
+                # an exact solver fits on its first step (later ones change nothing):
+                # that step is evaluated, so the curves show the fit it found
+                if self.nonfinite is None and (self.step % ee == 0 or
+                                               self.exact and self.step == 1):
                     if self.overlap_evaluations and not self.exact and done < n:
                         job = self._start_evaluation()
                     else:
