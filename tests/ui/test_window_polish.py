@@ -4,7 +4,8 @@
 - the network graph's layer titles overlapped for layers of 32 and 10 units (digits);
 - the status bar said "epoch 214/200" after stepping past the configured end;
 - the backprop panel did not refresh when its tab was raised while training was paused;
-- the decision caption ran into "click adds class" in a narrow dock ("...input planeclick").
+- the decision caption ran into "click adds class" in a narrow dock ("...input planeclick");
+- the network graph's walkthrough label ran past the bottom of the view.
 """
 from __future__ import annotations
 
@@ -151,6 +152,28 @@ def test_network_layer_titles_do_not_overlap(qtbot, size):
         for b, other in zip(rects[i + 1:], labels[i + 1:]):
             assert not a.intersects(b), (labels[i], other)
     panel.grab().save(f"/tmp/wb/shots/ui/network_titles_{size[0]}x{size[1]}.png")
+
+
+@pytest.mark.parametrize("size", [(380, 290), (420, 330), (900, 600)])
+def test_network_walkthrough_label_stays_inside_the_view(qtbot, size):
+    # seen at 1440 x 900: "backprop step 1 input" under a 16-unit layer was cut in half
+    from workbench.ui.panels.network_graph import NetworkGraphPanel
+    cfg = {"seed": 0, "data": {"name": "spiral", "n_samples": 100},
+           "model": {"hidden": [[16, "tanh"], [16, "tanh"]]}}
+    bus = UiBus()
+    panel = NetworkGraphPanel(bus)
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    qtbot.waitExposed(panel)
+    feed(panel, trained(cfg, 5))
+    bus.walkthrough_changed.emit({"columns": [0], "name": "1 input"})
+    QtWidgets.QApplication.processEvents()
+    assert panel.band_label.toPlainText() == "backprop step 1 input"
+    assert panel.band_label_fits()
+    rects = [t.mapRectToScene(t.boundingRect()) for t in panel.titles]
+    view = panel.plot.getViewBox().sceneBoundingRect()
+    assert all(view.contains(r) for r in rects)     # growing down kept the titles in
 
 
 # --- the backprop panel when its tab is raised while paused ----------------------------------------

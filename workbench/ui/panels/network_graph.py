@@ -260,18 +260,44 @@ class NetworkGraphPanel(Panel):
         """Layer titles that would run into each other (a layer of 32 units beside one of
         10: "relu 32softmax 10") are stacked: each title goes on the lowest line where it
         touches no other title, and the view grows upwards when a raised one is cut."""
-        if self.plot is None or len(getattr(self, "titles", ())) < 2 or \
-                getattr(self, "_fitting", False):
+        if self.plot is None or getattr(self, "_fitting", False):
             return
         # setRange below emits sigRangeChanged, which calls this again: once is enough
         # (in a squeezed view the growth could otherwise chase itself for ever)
         self._fitting = True
         try:
-            self._fit_titles_now()
+            for _ in range(4):          # growing at one end can cut the other: again
+                grew = len(getattr(self, "titles", ())) >= 2 and self._fit_titles_now()
+                grew = self._fit_band_label() or grew
+                if not grew:
+                    break
         finally:
             self._fitting = False
 
-    def _fit_titles_now(self) -> None:
+    def _fit_band_label(self) -> bool:
+        """The walkthrough's label under the inputs keeps its pixel size: in a short view
+        of a tall layer it ran past the bottom edge ("backprop step 1 input" cut in half).
+        The view grows downwards until it fits."""
+        label = getattr(self, "band_label", None)
+        if label is None or not label.toPlainText():
+            return False
+        vb = self.plot.getViewBox()
+        bottom = vb.mapViewToScene(label.pos()).y() + label.textItem.boundingRect().height()
+        over = bottom - vb.sceneBoundingRect().bottom()
+        if over <= 0:
+            return False
+        (x0, x1), (y0, y1) = vb.viewRange()
+        grow = (over + 4) * vb.viewPixelSize()[1]
+        vb.setRange(xRange=(x0, x1), yRange=(y0 - grow, y1), padding=0)
+        return True
+
+    def band_label_fits(self) -> bool:
+        """Whether the walkthrough label lies inside the view (tests)."""
+        vb = self.plot.getViewBox()
+        r = self.band_label.mapRectToScene(self.band_label.boundingRect())
+        return vb.sceneBoundingRect().contains(r)
+
+    def _fit_titles_now(self) -> bool:
         lines: list[list[tuple[float, float]]] = []
         levels = []
         for left, right in self.title_extents():
@@ -285,7 +311,7 @@ class NetworkGraphPanel(Panel):
             self.title_levels = levels
             for t, (ax, ay), k in zip(self.titles, self._title_anchors, levels):
                 t.setAnchor((ax, ay + k))
-        if len(lines) > 1:
+        if lines:       # a title cut at the top (stacked, or the view grew downwards)
             vb = self.plot.getViewBox()
             h = max(t.textItem.boundingRect().height() for t in self.titles)
             top_px = min(vb.mapViewToScene(t.pos()).y() for t in self.titles) - len(lines) * h
@@ -294,6 +320,8 @@ class NetworkGraphPanel(Panel):
                 (x0, x1), (y0, y1) = vb.viewRange()
                 grow = (short + 4) * vb.viewPixelSize()[1]
                 vb.setRange(xRange=(x0, x1), yRange=(y0, y1 + grow), padding=0)
+                return True
+        return False
 
     def _build_nodes(self) -> None:
         p = self.plot
@@ -596,6 +624,7 @@ class NetworkGraphPanel(Panel):
         for c, band in enumerate(self.bands):
             band.setVisible(c in cols)
         self.band_label.setText(f"backprop step {where['name']}" if where else "")
+        self._fit_titles()
 
     def _update_rings(self) -> None:
         pos = [self.node_pos[(l + 1, u)] for l, u in self.highlighted
