@@ -28,8 +28,8 @@ def preload_cython_blas() -> bool:
     try:
         import scipy
         folder = Path(scipy.__file__).parent / "linalg"
-        suffixes = importlib.machinery.EXTENSION_SUFFIXES
-        path = next(p for s in suffixes for p in [folder / f"cython_blas{s}"] if p.is_file())
+        candidates = [folder / f"cython_blas{s}" for s in importlib.machinery.EXTENSION_SUFFIXES]
+        path = next(p for p in candidates if p.is_file())
         loader = importlib.machinery.ExtensionFileLoader(NAME, str(path))
         spec = importlib.util.spec_from_loader(NAME, loader, origin=str(path))
         module = importlib.util.module_from_spec(spec)

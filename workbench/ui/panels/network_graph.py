@@ -256,17 +256,18 @@ class NetworkGraphPanel(Panel):
             out.append((x - ax * w, x + (1.0 - ax) * w))
         return out
 
-    def _fit_titles(self) -> None:
-        """Layer titles that would run into each other (a layer of 32 units beside one of
-        10: "relu 32softmax 10") are stacked: each title goes on the lowest line where it
-        touches no other title, and the view grows upwards when a raised one is cut."""
+    def _fit_labels(self) -> None:
+        """Keep the pixel-sized labels whole inside the view: the layer titles (see
+        :meth:`_fit_titles_now`) and the walkthrough label under the inputs
+        (:meth:`_fit_band_label`), growing the view at either end, again while one
+        growth cuts the other."""
         if self.plot is None or getattr(self, "_fitting", False):
             return
         # setRange below emits sigRangeChanged, which calls this again: once is enough
         # (in a squeezed view the growth could otherwise chase itself for ever)
         self._fitting = True
         try:
-            for _ in range(4):          # growing at one end can cut the other: again
+            for _ in range(4):
                 grew = len(getattr(self, "titles", ())) >= 2 and self._fit_titles_now()
                 grew = self._fit_band_label() or grew
                 if not grew:
@@ -298,6 +299,10 @@ class NetworkGraphPanel(Panel):
         return vb.sceneBoundingRect().contains(r)
 
     def _fit_titles_now(self) -> bool:
+        """Layer titles that would run into each other (a layer of 32 units beside one of
+        10: "relu 32softmax 10") are stacked: each title goes on the lowest line where it
+        touches no other title, and the view grows upwards when one is cut. True when
+        the view grew."""
         lines: list[list[tuple[float, float]]] = []
         levels = []
         for left, right in self.title_extents():
@@ -371,8 +376,8 @@ class NetworkGraphPanel(Panel):
             self.titles.append(t)
             self._title_anchors.append(anchor)
         self.title_levels: list[int] = [0] * len(self.titles)
-        p.getViewBox().sigResized.connect(lambda *_: self._fit_titles())
-        p.getViewBox().sigRangeChanged.connect(lambda *_: self._fit_titles())
+        p.getViewBox().sigResized.connect(lambda *_: self._fit_labels())
+        p.getViewBox().sigRangeChanged.connect(lambda *_: self._fit_labels())
         names = self.ctx.dataset.feature_names
         for r in range(column_rows(self.units[0])[0]):
             x, y = self.node_pos[(0, r)]
@@ -624,7 +629,7 @@ class NetworkGraphPanel(Panel):
         for c, band in enumerate(self.bands):
             band.setVisible(c in cols)
         self.band_label.setText(f"backprop step {where['name']}" if where else "")
-        self._fit_titles()
+        self._fit_labels()
 
     def _update_rings(self) -> None:
         pos = [self.node_pos[(l + 1, u)] for l, u in self.highlighted

@@ -279,7 +279,7 @@ class StepCurve(pg.PlotCurveItem):
             self._x = np.asarray(args[0], dtype=np.float64)
             self._y = np.asarray(args[1], dtype=np.float64)
             self._show()
-        else:                                       # pragma: no cover - style changes
+        else:       # PlotCurveItem's own form: its constructor passes the pen and name
             super().setData(*args, **kw)
 
     def _visible_span(self) -> tuple[int, int]:
