@@ -28,8 +28,11 @@ def test_panel_lists_selects_and_emits(qtbot):
     bus = UiBus()
     panel = DiagnosticsPanel(bus)
     qtbot.addWidget(panel)
+    assert "rules watch" in panel.details.toPlainText()
     panel.update_snapshot(SimpleNamespace(seq=1, findings=findings))
     assert panel.list.count() == len(findings)
+    # nothing selected yet: the empty details pane says what selecting does
+    assert panel.details.toPlainText().startswith("Select a finding")
     row = [f.code for f in findings].index("dead_units")
     marked, units = [], []
     bus.step_marked.connect(marked.append)
@@ -48,6 +51,7 @@ def test_panel_lists_selects_and_emits(qtbot):
     assert panel.list.count() == len(findings)
     panel.update_snapshot(SimpleNamespace(seq=2, findings=[]))
     assert panel.list.count() == 0 and not panel.remedy_button.isEnabled()
+    assert "rules watch" in panel.details.toPlainText()
 
 
 def test_selected_finding_rings_units_on_the_network_graph(qtbot):

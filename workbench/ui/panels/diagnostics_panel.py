@@ -10,6 +10,13 @@ from ..context import SEVERITY_COLORS
 from .base import Panel
 
 SEVERITY_MARK = {"error": "\u2716", "warning": "!", "info": "i"}
+WATCH_HINT = ("While the net trains, the rules watch the loss at initialization, dead and "
+              "saturated units, vanishing and exploding gradients, the learning rate, "
+              "NaN/Inf, plateaus, overfitting and underfitting, and the features. A finding "
+              "appears in the list above as soon as one holds.")
+SELECT_HINT = ("Select a finding to see the measurement behind it, the checklist question "
+               "it answers and a remedy; its step is marked on the loss plot and its units "
+               "are highlighted on the network graph.")
 
 
 def _as_dict(f) -> dict:
@@ -33,6 +40,7 @@ class DiagnosticsPanel(Panel):
         self._seq = None
         self.list = QtWidgets.QListWidget(objectName="diagnostics_list")
         self.details = QtWidgets.QTextBrowser(objectName="diagnostics_details")
+        self._show_hint(WATCH_HINT)
         self.remedy_button = QtWidgets.QPushButton("Try the remedy",
                                                    objectName="diagnostics_remedy")
         self.remedy_button.setToolTip("Start a second run from the same config (same seed, "
@@ -81,8 +89,13 @@ class DiagnosticsPanel(Panel):
         self.list.blockSignals(False)
         self.empty.setVisible(not findings)
         if row < 0:
-            self.details.clear()
+            self._show_hint(SELECT_HINT if findings else WATCH_HINT)
             self.remedy_button.setEnabled(False)
+
+    def _show_hint(self, text: str) -> None:
+        """What the details pane says while no finding is selected (grey; a placeholder
+        would not wrap)."""
+        self.details.setHtml(f"<p style='color:#888888'><i>{html.escape(text)}</i></p>")
 
     # --- selection -------------------------------------------------------------------------
     def selected(self) -> dict | None:
