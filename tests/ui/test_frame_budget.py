@@ -66,14 +66,22 @@ def test_paint_meter_times_each_views_paint(qtbot):
     assert panel.paint_meter.estimate() >= 1000 * PAINT_S
 
 
-def _controller_over(qtbot, names):
+class _GroupPanel(_SlowPanel):
+    """Like the time plots: 5 Hz while more than two of its group are on screen."""
+    max_hz = 5.0
+    rate_group = "plots"
+    few_on_screen = 2
+    max_hz_few = None
+
+
+def _controller_over(qtbot, names, cls=_SlowPanel):
     """A controller over slow panels side by side on screen, and their host widget (keep
     it: the host owns the controller and the panels)."""
     bus = UiBus()
     host = QtWidgets.QWidget()
     qtbot.addWidget(host)
     lay = QtWidgets.QHBoxLayout(host)
-    panels = [_SlowPanel(bus, n) for n in names]
+    panels = [cls(bus, n) for n in names]
     for p in panels:
         lay.addWidget(p)
     host.resize(900, 300)
@@ -112,6 +120,29 @@ def test_budget_counts_repaints_and_staggers_costly_panels(qtbot):
         c._panel_seq.clear()  # noqa: SLF001
         c._on_tick()          # noqa: SLF001
         assert [len(p.updates) for p in panels] == [2, 2, 2]
+    finally:
+        c.shutdown()
+
+
+@pytest.mark.parametrize("n, caps, updates", [(2, None, 2), (3, 5.0, 1)])
+def test_few_panels_of_a_rate_group_refresh_every_tick(qtbot, n, caps, updates):
+    # two time plots on screen (one tab in the default layout) follow every tick; three
+    # or more side by side fall back to their max_hz
+    c, panels, _host = _controller_over(qtbot, "abc"[:n], _GroupPanel)
+    try:
+        _wait_paused(qtbot, c)
+        c._timer.stop()       # noqa: SLF001 - ticks driven by hand
+        for p in panels:
+            p.updates.clear()
+            p.paint_meter.ms = {}
+        c._panel_time.clear()     # noqa: SLF001 - none updated lately
+        for _ in range(2):    # two ticks, each with a snapshot the panels have not shown
+            c._panel_seq.clear()  # noqa: SLF001
+            c._on_tick()          # noqa: SLF001
+        assert c.rate_caps == {name: caps for name in "abc"[:n]}
+        assert [len(p.updates) for p in panels] == [updates] * n
+        # a panel outside any group keeps its own max_hz whatever is on screen
+        assert _SlowPanel(UiBus(), "x").rate_cap(0) is None
     finally:
         c.shutdown()
 

@@ -66,6 +66,18 @@ def test_training_fills_every_panel(make_window, qtbot, waits):
     assert win.progress.value() == int(1000 * 200 / snap.total_steps)
 
 
+def test_the_one_time_plot_on_screen_follows_every_tick(make_window, qtbot, waits):
+    # the default layout shows one time plot (a tab): it takes every snapshot, not 12 Hz
+    win = make_window(SMALL)
+    c = win.controller
+    waits.paused(win)
+    c._on_tick()  # noqa: SLF001 - the timer's slot
+    shown = [p.object_name for p in win.panels
+             if isinstance(p, TimePanel) and p.object_name in c.rate_caps]
+    assert shown == ["loss"] and c.rate_caps["loss"] is None
+    assert panel(win, "loss").max_hz == 12.0     # what it falls back to among many
+
+
 def test_lr_change_mid_run_is_an_event_with_a_marker(make_window, qtbot, waits):
     win = make_window(SMALL)
     c = win.controller

@@ -114,6 +114,9 @@ class Controller(QtCore.QObject):
         self.panel_errors: dict[str, str] = {}
         self._panel_seq: dict[int, int] = {}
         self._shown: dict[int, bool] = {}     # on screen at the last tick, per panel
+        #: Per panel on screen at the last tick: the updates a second it may take
+        #: (:meth:`Panel.rate_cap`; None: every tick).
+        self.rate_caps: dict[str, float | None] = {}
         self._last_seq = -1
         self._state = State(RunConfig(config) if not isinstance(config, RunConfig) else config)
         self.run: Run | None = None
@@ -423,15 +426,21 @@ class Controller(QtCore.QObject):
         self._shown = shown
         now = time.perf_counter()
         limited = self.frame_budget_ms is not None
+        groups: dict[str, int] = {}
+        for p in self.panels:
+            if shown[id(p)] and p.rate_group is not None:
+                groups[p.rate_group] = groups.get(p.rate_group, 0) + 1
+        cap = {id(p): p.rate_cap(groups.get(p.rate_group, 0)) for p in self.panels}
+        self.rate_caps = {p.object_name: cap[id(p)] for p in self.panels if shown[id(p)]}
         due = [p for p in self.panels
                if shown[id(p)] and self._panel_seq.get(id(p)) != snap.seq
-               and not (limited and p.max_hz and
-                        now - self._panel_time.get(id(p), 0.0) < 1.0 / p.max_hz)]
-        # round robin by due time: a panel is due one period (1 / max_hz, or a timer
-        # interval) after its last update; the most overdue goes first
+               and not (limited and cap[id(p)] and
+                        now - self._panel_time.get(id(p), 0.0) < 1.0 / cap[id(p)])]
+        # round robin by due time: a panel is due one period (1 / its rate cap, or a
+        # timer interval) after its last update; the most overdue goes first
         tick_s = self._timer.interval() / 1000.0
         due.sort(key=lambda p: self._panel_time.get(id(p), 0.0) +
-                 (1.0 / p.max_hz if p.max_hz else tick_s))
+                 (1.0 / cap[id(p)] if cap[id(p)] else tick_s))
         start = time.perf_counter()
         planned = 0.0           # ms: updates done, plus the repaints they will cause
         n = 0

@@ -92,6 +92,19 @@ class Panel(QtWidgets.QWidget):
     #: At most this many updates a second while training (None: every GUI tick). Each
     #: update also repaints the panel, which costs more than the update itself.
     max_hz: ClassVar[float | None] = None
+    #: Panels of the same ``rate_group`` share the GUI thread's repaint time: while at
+    #: most ``few_on_screen`` of them are on screen, each may refresh at ``max_hz_few``
+    #: (None: every GUI tick) instead of ``max_hz``.
+    rate_group: ClassVar[str | None] = None
+    few_on_screen: ClassVar[int] = 0
+    max_hz_few: ClassVar[float | None] = None
+
+    def rate_cap(self, on_screen_in_group: int) -> float | None:
+        """Updates a second this panel may take while training, given how many panels of
+        its ``rate_group`` are on screen (None: every GUI tick)."""
+        if self.rate_group is not None and on_screen_in_group <= self.few_on_screen:
+            return self.max_hz_few
+        return self.max_hz
 
     def __init__(self, bus: UiBus, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)

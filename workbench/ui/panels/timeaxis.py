@@ -726,9 +726,15 @@ class TimePanel(Panel):
     """
     log_y_default: ClassVar[bool] = False
     has_log_toggle: ClassVar[bool] = True
-    # thousands of points per curve: the repaint, not the update, is the cost; 12 Hz
-    # reads as live and leaves the GUI thread room between paints
+    # thousands of points per curve: the repaint (5-7 ms), not the update, is the cost.
+    # One or two time plots on screen (the default layout shows one tab) refresh at every
+    # GUI tick; with more of them side by side, 12 Hz each reads as live and leaves the
+    # GUI thread room between paints (every tick for six of them cost the training a
+    # tenth of its speed and made the window's timers late)
     max_hz: ClassVar[float | None] = 12.0
+    rate_group: ClassVar[str | None] = "time"
+    few_on_screen: ClassVar[int] = 2
+    max_hz_few: ClassVar[float | None] = None
 
     def __init__(self, bus: UiBus, parent: QtWidgets.QWidget | None = None):
         super().__init__(bus, parent)
