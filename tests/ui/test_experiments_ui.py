@@ -85,13 +85,19 @@ def test_try_the_remedy_overlays_a_run_with_the_patched_lr(ui_window, qtbot, wai
     from workbench.ui.panels.timeaxis import debiased_ema
     loss = ui.loss_panel
     np.testing.assert_allclose(y, debiased_ema(res.loss, loss.smoothing))
+    # the remedy is drawn to be compared with: opaque and bold above the mini-batch
+    # losses (a fork's parent stays a faint dashed background)
+    item = next(i for i, d in loss._overlay_items if d[0] == "remedy: lr 0.3")  # noqa: SLF001
+    import pyqtgraph as pg
+    pen = pg.mkPen(item.opts["pen"])
+    assert pen.color().alpha() == 255 and pen.widthF() >= 2 and item.zValue() > 0
+    os.makedirs(SHOTS, exist_ok=True)   # issue 4: the overlay of a run and its remedy
+    assert win.grab().save(os.path.join(SHOTS, "remedy_overlay.png"))
     loss.set_smoothing(0.0)
     x, y = {lab: (a, b) for lab, a, b in loss.overlays()}["remedy: lr 0.3"]
     np.testing.assert_array_equal(y, res.loss)
     note = ui.remedy_note.text()
     assert "remedy: lr 0.3" in note and "helped" in note and f"{res.before:.4g}" in note
-    os.makedirs(SHOTS, exist_ok=True)   # issue 4: the overlay of a run and its remedy
-    assert win.grab().save(os.path.join(SHOTS, "remedy_overlay.png"))
     # a new run removes the stale comparison
     assert c.reset()
     assert not win.experiments.loss_panel.overlays()

@@ -674,7 +674,7 @@ class ExperimentsUi(QtCore.QObject):
                 if label not in self._overlay_labels]
         self._overlay_labels = set()
         if res is not None:
-            keep.append((res.label, res.steps, self.remedy_curve(res), REMEDY_COLOR))
+            keep.append((res.label, res.steps, self.remedy_curve(res), REMEDY_COLOR, True))
             self._overlay_labels.add(res.label)
         p.set_overlays(keep)
 

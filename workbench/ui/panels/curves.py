@@ -112,26 +112,35 @@ class LossPanel(TimePanel):
 
         Parameters
         ----------
-        overlays : sequence of (label, steps, losses, color)
+        overlays : sequence of (label, steps, losses, color[, emphasis])
             ``steps`` and ``losses`` of shape (n,) (any numeric dtype; NaN leaves a gap),
             ``color`` a Qt colour name such as ``"#7f7f7f"``; each is drawn as a dashed
             curve named ``label`` in the legend. Long series are peak-decimated once
-            (min and max per bucket, so spikes stay visible).
+            (min and max per bucket, so spikes stay visible). ``emphasis`` (default
+            False) draws it opaque, solid and bold above the mini-batch losses: a curve
+            to compare with, such as a remedy's, rather than a background.
         """
         for item, _ in self._overlay_items:
             self.plot.removeItem(item)
             if self.plot.legend is not None:
                 self.plot.legend.removeItem(item)
         self._overlay_items = []
-        for label, steps, losses, color in overlays:
+        for label, steps, losses, color, *more in overlays:
+            emphasis = bool(more[0]) if more else False
             x = np.asarray(steps, dtype=np.float64).ravel()
             y = np.asarray(losses, dtype=np.float64).ravel()
             if x.shape != y.shape:
                 raise ValueError(f"overlay {label!r}: {x.size} steps but {y.size} losses")
             qc = QtGui.QColor(color)
-            qc.setAlpha(OVERLAY_ALPHA)
-            item = self.plot.plot(pen=pg.mkPen(qc, width=1.5, style=DASH), name=str(label))
-            item.setZValue(-1)                  # behind the live run's curves
+            if emphasis:
+                pen = pg.mkPen(qc, width=2.5)
+            else:
+                qc.setAlpha(OVERLAY_ALPHA)
+                pen = pg.mkPen(qc, width=1.5, style=DASH)
+            item = self.plot.plot(pen=pen, name=str(label))
+            # a background behind the live run's curves; one to compare with above its
+            # mini-batch losses and under its evaluations
+            item.setZValue(2 if emphasis else -1)
             item.setClipToView(True)
             item.setDownsampling(auto=True, method="peak")
             # a dashed 1.5 px pen is costly per point (timeaxis.THICK_BUCKETS)
