@@ -94,3 +94,14 @@ def test_selected_finding_rings_units_on_the_network_graph(qtbot):
     os.makedirs(SHOTS, exist_ok=True)
     QtWidgets.QApplication.processEvents()
     assert box.grab().save(os.path.join(SHOTS, "diagnostics_dock_dead_units.png"))
+
+
+def test_details_leave_out_measurements_the_rule_did_not_use():
+    f = {"code": "lr_too_high", "severity": "warning", "step": 100, "resolved_step": None,
+         "message": "The learning rate 3 is too high: the loss diverges.",
+         "evidence": {"update_ratio": None, "loss_rise": [0.802, 2.91], "lr": 3.0},
+         "question": "Should we change the learning rate?", "remedy": "lower it",
+         "patch": {"optimizer.lr": 0.3}, "source": "CS231n"}
+    html = DiagnosticsPanel._details_html(f)
+    assert "loss_rise" in html and "0.802, 2.91" in html and ">3<" in html
+    assert "update_ratio" not in html and "None" not in html

@@ -125,7 +125,9 @@ class DiagnosticsPanel(Panel):
     def _details_html(f: dict) -> str:
         e = html.escape
         colour = SEVERITY_COLORS.get(f["severity"], "#888888")
-        ev = {k: v for k, v in (f.get("evidence") or {}).items() if k != "units"}
+        # a measurement the rule did not use (None) is left out, not shown as "None"
+        ev = {k: v for k, v in (f.get("evidence") or {}).items()
+              if k != "units" and v is not None}
         rows = "".join(f"<tr><td><i>{e(str(k))}</i></td><td>{e(_short(v))}</td></tr>"
                        for k, v in ev.items())
         res = ("" if f["resolved_step"] is None else
