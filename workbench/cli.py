@@ -81,18 +81,40 @@ def load_config_arg(path: str):
         raise CliError(str(e)) from None
 
 
-def train_headless(cfg, steps: int | None, out: str | None = None, quiet: bool = False,
-                   label: str = "training"):
-    """Train a config headless with a progress line; return (run, seconds of compute)."""
+COMPILE_NOTE_S = 2.0   # a kernel load longer than this was a compile: say so in logs
+
+
+def load_kernels(run, quiet: bool = False) -> float:
+    """Load (the first time: compile) the kernels ``run`` uses, saying so on standard
+    error: on a terminal a line that the progress line then overwrites; elsewhere (a log)
+    one line afterwards, and only when it took long, so that a warm start prints nothing
+    and no message runs into the next output. Returns the seconds it took."""
     from .core import warmup
-    from .run import Run
-    run = Run(cfg, session=out) if out else Run(cfg)
-    if not quiet:
-        sys.stderr.write("compiling kernels (first run only)...\r")
+    tty = not quiet and sys.stderr.isatty()
+    msg = "loading the training kernels (the first run compiles them: about a minute)..."
+    if tty:
+        sys.stderr.write(msg + "\r")
         sys.stderr.flush()
+    tic = time.perf_counter()
     warmup(run.dtype)
     if run.monitor is not None:
         type(run.monitor).warmup()
+    took = time.perf_counter() - tic
+    if tty:
+        sys.stderr.write("\r" + " " * len(msg) + "\r")
+    elif not quiet and took > COMPILE_NOTE_S:
+        sys.stderr.write(f"compiled the training kernels in {took:.0f} s (cached for "
+                         "later runs)\n")
+    sys.stderr.flush()
+    return took
+
+
+def train_headless(cfg, steps: int | None, out: str | None = None, quiet: bool = False,
+                   label: str = "training"):
+    """Train a config headless with a progress line; return (run, seconds of compute)."""
+    from .run import Run
+    run = Run(cfg, session=out) if out else Run(cfg)
+    load_kernels(run, quiet)
     total = steps if steps is not None else run.total_steps
     prog = Progress(total, label, enabled=not quiet)
     done = 0

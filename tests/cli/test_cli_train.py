@@ -60,3 +60,20 @@ def test_help_lists_the_commands():
     out = subprocess.run([sys.executable, "main.py", "--help"], capture_output=True,
                          text=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
     assert out.returncode == 0 and "train" in out.stdout
+
+
+def test_kernel_load_message_never_runs_into_the_output(tmp_path, capsys, monkeypatch):
+    # a log (not a terminal): a warm load says nothing, a slow one (a compile) says so on
+    # a line of its own; either way stderr holds no carriage return left dangling
+    from workbench import cli
+    cfg = tmp_path / "c.json"
+    cfg.write_text("{}")
+    assert main(["train", str(cfg), "--steps", "20"]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err and "compil" not in err
+    monkeypatch.setattr(cli, "COMPILE_NOTE_S", -1.0)       # every load counts as slow
+    assert main(["train", str(cfg), "--steps", "20"]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    line = next(ln for ln in err.splitlines() if "compiled the training kernels" in ln)
+    assert line.endswith("(cached for later runs)")
