@@ -611,3 +611,31 @@ def test_screenshots(qtbot):
         img = p.grab()
         assert not img.isNull()
         img.save(os.path.join(SHOTS, f"panel_{p.object_name}.png"))
+
+
+@pytest.mark.parametrize("height", [130, 400])
+def test_neighbouring_event_labels_do_not_overprint_in_a_short_plot(qtbot, height):
+    # three events close together: their labels sit on three heights at least a label
+    # apart, also in a plot as short as one row of the weight histograms
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.resize(500, height)
+    w.setXRange(0, 300, padding=0)
+    w.setYRange(0, 1, padding=0)
+    markers = T.EventMarkers(w.getPlotItem())
+    markers.set_events([(100, "hparams", "lr 0.03 -> 0.1, momentum 0.9 -> 0.5"),
+                        (110, "weight", "w[1](0,0) = 1.5"),
+                        (120, "hparams", "batch 10 -> 32")])
+    w.show()
+    qtbot.waitExposed(w)
+    QtWidgets.QApplication.processEvents()
+    rects = [line.label.sceneBoundingRect() for line in markers._lines]  # noqa: SLF001
+    assert len(rects) == 3
+    for i in range(3):
+        for j in range(i + 1, 3):
+            assert not rects[i].intersects(rects[j]), (i, j, rects[i], rects[j])
+    # they stay apart after the plot is made shorter
+    w.resize(500, 110)
+    QtWidgets.QApplication.processEvents()
+    rects = [line.label.sceneBoundingRect() for line in markers._lines]  # noqa: SLF001
+    assert not rects[0].intersects(rects[1]) and not rects[1].intersects(rects[2])

@@ -415,12 +415,29 @@ def _contrast() -> str:
 class EventMarkers:
     """The vertical lines of one time plot: events, the selected finding, the cursor."""
 
+    #: Event labels sit on three heights, so that neighbours do not overprint: this far
+    #: apart as a share of the plot's height, and at least LABEL_GAP_PX pixels (a short
+    #: plot, such as the weight histograms' two rows, would stack them into each other)
+    LABEL_STEP = 0.13
+    LABEL_GAP_PX = 24.0   # an 8 pt label with its fill is 22 px tall
+
     def __init__(self, plot: pg.PlotItem):
         self.plot = plot
         self._lines: list[pg.InfiniteLine] = []
         self._steps: list[int] = []
         self._mark: pg.InfiniteLine | None = None
         self._cursor: pg.InfiniteLine | None = None
+        plot.vb.sigResized.connect(self._place_labels)
+
+    def _label_step(self) -> float:
+        h = self.plot.vb.height()
+        return max(self.LABEL_STEP, self.LABEL_GAP_PX / h) if h > 0 else self.LABEL_STEP
+
+    def _place_labels(self, *_) -> None:
+        step = self._label_step()
+        for i, line in enumerate(self._lines):
+            if line.label is not None:
+                line.label.setPosition(0.03 + step * (i % 3))
 
     def steps(self) -> list[int]:
         """Steps of the drawn event markers, in order."""
@@ -437,6 +454,7 @@ class EventMarkers:
         for step, kind, text in labelled:
             merged.setdefault(step, (kind, []))[1].append(text)
         self._lines, self._steps = [], []
+        gap = self._label_step()
         for i, (step, (kind, texts)) in enumerate(sorted(merged.items())):
             color = EVENT_COLORS.get(kind, CURSOR_COLOR)
             # braces would be read as format fields by the line's label
@@ -445,7 +463,7 @@ class EventMarkers:
                 pos=step, angle=90, movable=False,
                 pen=pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DashLine),
                 # successive labels on three heights, so neighbours do not overprint
-                label=text, labelOpts={"position": 0.03 + 0.13 * (i % 3), "color": color,
+                label=text, labelOpts={"position": 0.03 + gap * (i % 3), "color": color,
                                        "anchors": [(0, 1), (0, 1)], "fill": _label_fill()})
             line.setZValue(5)
             self.plot.addItem(line, ignoreBounds=True)
