@@ -176,6 +176,27 @@ def test_network_walkthrough_label_stays_inside_the_view(qtbot, size):
     assert all(view.contains(r) for r in rects)     # growing down kept the titles in
 
 
+@pytest.mark.parametrize("size", [(560, 320), (800, 600), (1100, 620)])
+def test_network_input_names_stay_inside_the_view(qtbot, size):
+    # seen in the deep-network screenshot: "x1" and "x2" cut at the left edge
+    from workbench.ui.panels.network_graph import NetworkGraphPanel
+    cfg = {"seed": 0, "data": {"name": "spiral", "n_samples": 100},
+           "model": {"hidden": [[16, "relu"]] * 7 + [[40, "tanh"]]}}
+    bus = UiBus()
+    panel = NetworkGraphPanel(bus)
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    qtbot.waitExposed(panel)
+    feed(panel, trained(cfg, 5))
+    QtWidgets.QApplication.processEvents()
+    assert [t.toPlainText() for t in panel.input_names] == ["x1", "x2"]
+    assert panel.input_names_fit()
+    rects = [t.mapRectToScene(t.boundingRect()) for t in panel.titles]
+    view = panel.plot.getViewBox().sceneBoundingRect()
+    assert all(view.contains(r) for r in rects)
+
+
 # --- the backprop panel when its tab is raised while paused ----------------------------------------
 def _shown_loss(win, panel) -> float:
     return float(panel.walkthrough.loss)

@@ -258,9 +258,9 @@ class NetworkGraphPanel(Panel):
 
     def _fit_labels(self) -> None:
         """Keep the pixel-sized labels whole inside the view: the layer titles (see
-        :meth:`_fit_titles_now`) and the walkthrough label under the inputs
-        (:meth:`_fit_band_label`), growing the view at either end, again while one
-        growth cuts the other."""
+        :meth:`_fit_titles_now`), the walkthrough label under the inputs
+        (:meth:`_fit_band_label`) and the input names (:meth:`_fit_input_names`),
+        growing the view where one is cut, again while one growth cuts another."""
         if self.plot is None or getattr(self, "_fitting", False):
             return
         # setRange below emits sigRangeChanged, which calls this again: once is enough
@@ -270,6 +270,7 @@ class NetworkGraphPanel(Panel):
             for _ in range(4):
                 grew = len(getattr(self, "titles", ())) >= 2 and self._fit_titles_now()
                 grew = self._fit_band_label() or grew
+                grew = self._fit_input_names() or grew
                 if not grew:
                     break
         finally:
@@ -291,6 +292,29 @@ class NetworkGraphPanel(Panel):
         grow = (over + 4) * vb.viewPixelSize()[1]
         vb.setRange(xRange=(x0, x1), yRange=(y0 - grow, y1), padding=0)
         return True
+
+    def _fit_input_names(self) -> bool:
+        """The input names left of the inputs keep their pixel size: with a deep net in
+        a narrow view they ran past the left edge ("x1" shown as "1"). The view grows
+        leftwards until the widest fits."""
+        names = getattr(self, "input_names", None)
+        if not names:
+            return False
+        vb = self.plot.getViewBox()
+        left = min(t.mapRectToScene(t.boundingRect()).left() for t in names)
+        over = vb.sceneBoundingRect().left() - left
+        if over <= 0:
+            return False
+        (x0, x1), (y0, y1) = vb.viewRange()
+        grow = (over + 4) * vb.viewPixelSize()[0]
+        vb.setRange(xRange=(x0 - grow, x1), yRange=(y0, y1), padding=0)
+        return True
+
+    def input_names_fit(self) -> bool:
+        """Whether every input name lies inside the view (tests)."""
+        view = self.plot.getViewBox().sceneBoundingRect()
+        return all(view.contains(t.mapRectToScene(t.boundingRect()))
+                   for t in self.input_names)
 
     def band_label_fits(self) -> bool:
         """Whether the walkthrough label lies inside the view (tests)."""
@@ -379,12 +403,14 @@ class NetworkGraphPanel(Panel):
         p.getViewBox().sigResized.connect(lambda *_: self._fit_labels())
         p.getViewBox().sigRangeChanged.connect(lambda *_: self._fit_labels())
         names = self.ctx.dataset.feature_names
+        self.input_names: list[pg.TextItem] = []
         for r in range(column_rows(self.units[0])[0]):
             x, y = self.node_pos[(0, r)]
             t = pg.TextItem(names[r] if r < len(names) else f"x{r + 1}", color=NODE_PEN,
                             anchor=(1.0, 0.5))
             t.setPos(x - S / 2 - 0.1, y)
             p.addItem(t)
+            self.input_names.append(t)
         self.nodes = pg.ScatterPlotItem(pxMode=False, symbol="s", size=S,
                                         brush=None if self.has_maps else pg.mkBrush("#303030"),
                                         hoverable=True, hoverPen=pg.mkPen("#ffffff", width=2))
