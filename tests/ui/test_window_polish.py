@@ -130,17 +130,29 @@ DIGITS = {"seed": 0, "data": {"name": "digits"},
           "optimizer": {"lr": 0.05}}
 
 
-@pytest.mark.parametrize("size", [(420, 330), (330, 300), (900, 600)])
-def test_network_layer_titles_do_not_overlap(qtbot, size):
+def _shown_network(qtbot, size, cfg, steps=5):
+    """A network graph panel of ``size`` on screen, fed ``cfg`` trained ``steps`` steps;
+    returns the panel and its bus."""
     from workbench.ui.panels.network_graph import NetworkGraphPanel
-    run = trained(DIGITS, 5)
-    panel = NetworkGraphPanel(UiBus())
+    bus = UiBus()
+    panel = NetworkGraphPanel(bus)
     qtbot.addWidget(panel)
     panel.resize(*size)
     panel.show()
     qtbot.waitExposed(panel)
-    feed(panel, run)
+    feed(panel, trained(cfg, steps))
     QtWidgets.QApplication.processEvents()
+    return panel, bus
+
+
+def _titles_inside(panel) -> bool:
+    view = panel.plot.getViewBox().sceneBoundingRect()
+    return all(view.contains(t.mapRectToScene(t.boundingRect())) for t in panel.titles)
+
+
+@pytest.mark.parametrize("size", [(420, 330), (330, 300), (900, 600)])
+def test_network_layer_titles_do_not_overlap(qtbot, size):
+    panel, _bus = _shown_network(qtbot, size, DIGITS)
     labels = [t.toPlainText() for t in panel.titles]
     assert labels == ["inputs", "relu 32", "softmax 10"]
     vb = panel.plot.getViewBox()
@@ -157,44 +169,25 @@ def test_network_layer_titles_do_not_overlap(qtbot, size):
 @pytest.mark.parametrize("size", [(380, 290), (420, 330), (900, 600)])
 def test_network_walkthrough_label_stays_inside_the_view(qtbot, size):
     # seen at 1440 x 900: "backprop step 1 input" under a 16-unit layer was cut in half
-    from workbench.ui.panels.network_graph import NetworkGraphPanel
     cfg = {"seed": 0, "data": {"name": "spiral", "n_samples": 100},
            "model": {"hidden": [[16, "tanh"], [16, "tanh"]]}}
-    bus = UiBus()
-    panel = NetworkGraphPanel(bus)
-    qtbot.addWidget(panel)
-    panel.resize(*size)
-    panel.show()
-    qtbot.waitExposed(panel)
-    feed(panel, trained(cfg, 5))
+    panel, bus = _shown_network(qtbot, size, cfg)
     bus.walkthrough_changed.emit({"columns": [0], "name": "1 input"})
     QtWidgets.QApplication.processEvents()
     assert panel.band_label.toPlainText() == "backprop step 1 input"
     assert panel.band_label_fits()
-    rects = [t.mapRectToScene(t.boundingRect()) for t in panel.titles]
-    view = panel.plot.getViewBox().sceneBoundingRect()
-    assert all(view.contains(r) for r in rects)     # growing down kept the titles in
+    assert _titles_inside(panel)        # growing down kept the titles in
 
 
 @pytest.mark.parametrize("size", [(560, 320), (800, 600), (1100, 620)])
 def test_network_input_names_stay_inside_the_view(qtbot, size):
     # seen in the deep-network screenshot: "x1" and "x2" cut at the left edge
-    from workbench.ui.panels.network_graph import NetworkGraphPanel
     cfg = {"seed": 0, "data": {"name": "spiral", "n_samples": 100},
            "model": {"hidden": [[16, "relu"]] * 7 + [[40, "tanh"]]}}
-    bus = UiBus()
-    panel = NetworkGraphPanel(bus)
-    qtbot.addWidget(panel)
-    panel.resize(*size)
-    panel.show()
-    qtbot.waitExposed(panel)
-    feed(panel, trained(cfg, 5))
-    QtWidgets.QApplication.processEvents()
+    panel, _bus = _shown_network(qtbot, size, cfg)
     assert [t.toPlainText() for t in panel.input_names] == ["x1", "x2"]
     assert panel.input_names_fit()
-    rects = [t.mapRectToScene(t.boundingRect()) for t in panel.titles]
-    view = panel.plot.getViewBox().sceneBoundingRect()
-    assert all(view.contains(r) for r in rects)
+    assert _titles_inside(panel)        # growing left kept the titles in
 
 
 # --- the backprop panel when its tab is raised while paused ----------------------------------------
