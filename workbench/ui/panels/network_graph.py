@@ -267,7 +267,9 @@ class NetworkGraphPanel(Panel):
         # (in a squeezed view the growth could otherwise chase itself for ever)
         self._fitting = True
         try:
-            for _ in range(4):
+            # each pass only grows the view, so this ends; in a squeezed view (four
+            # stacked titles in 130 px) the titles took more than four passes to fit
+            for _ in range(10):
                 grew = len(getattr(self, "titles", ())) >= 2 and self._fit_titles_now()
                 grew = self._fit_band_label() or grew
                 grew = self._fit_input_names() or grew
