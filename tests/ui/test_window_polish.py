@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 pg = pytest.importorskip("pyqtgraph")
-from PySide6 import QtWidgets  # noqa: E402
+from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 from workbench.run import Run  # noqa: E402
 from workbench.run.runner import Snapshot  # noqa: E402
@@ -188,6 +188,25 @@ def test_network_input_names_stay_inside_the_view(qtbot, size):
     assert [t.toPlainText() for t in panel.input_names] == ["x1", "x2"]
     assert panel.input_names_fit()
     assert _titles_inside(panel)        # growing left kept the titles in
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1200, 800)])
+def test_network_graph_fills_its_view_once_the_window_is_laid_out(make_window, size):
+    # label fitting while the docks were first laid out (a narrow network dock) once
+    # grew the view for good and left the graph a third of the dock's width
+    import json
+    from pathlib import Path
+    cfg = json.loads((Path(__file__).parents[2] / "resources" / "examples" /
+                      "default_spiral.json").read_text())
+    win = make_window(cfg, size=size)
+    for _ in range(5):
+        QtWidgets.QApplication.processEvents()
+    panel = next(p for p in win.panels if p.object_name == "network")
+    vb = panel.plot.getViewBox()
+    view = vb.sceneBoundingRect()
+    xs = [vb.mapViewToScene(QtCore.QPointF(*xy)).x() for xy in panel.node_pos.values()]
+    assert max(xs) - min(xs) > 0.55 * view.width(), (max(xs) - min(xs), view.width())
+    assert panel.input_names_fit() and _titles_inside(panel)
 
 
 # --- the backprop panel when its tab is raised while paused ----------------------------------------

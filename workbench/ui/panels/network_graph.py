@@ -278,6 +278,11 @@ class NetworkGraphPanel(Panel):
         finally:
             self._fitting = False
 
+    # The fitters grow the view's target range, not the range shown: with the aspect
+    # locked, a narrow dock shows a much taller range than the target, and setting that
+    # as the target (while the window was first laid out) kept it once the dock widened,
+    # leaving the graph a third of the dock's width.
+
     def _fit_band_label(self) -> bool:
         """The walkthrough's label under the inputs keeps its pixel size: in a short view
         of a tall layer it ran past the bottom edge ("backprop step 1 input" cut in half).
@@ -290,7 +295,7 @@ class NetworkGraphPanel(Panel):
         over = bottom - vb.sceneBoundingRect().bottom()
         if over <= 0:
             return False
-        (x0, x1), (y0, y1) = vb.viewRange()
+        (x0, x1), (y0, y1) = vb.targetRange()
         grow = (over + 4) * vb.viewPixelSize()[1]
         vb.setRange(xRange=(x0, x1), yRange=(y0 - grow, y1), padding=0)
         return True
@@ -304,10 +309,15 @@ class NetworkGraphPanel(Panel):
             return False
         vb = self.plot.getViewBox()
         left = min(t.mapRectToScene(t.boundingRect()).left() for t in names)
-        over = vb.sceneBoundingRect().left() - left
-        if over <= 0:
+        view = vb.sceneBoundingRect()
+        over = view.left() - left
+        # more than a name's width past the edge is no cut name: the view's transform is
+        # not settled yet (while the window is first laid out, 170 px in a 585 px view),
+        # or the view is too narrow for any growth to help
+        widest = max(t.boundingRect().width() for t in names)
+        if over <= 0 or over > min(widest, 0.25 * view.width()):
             return False
-        (x0, x1), (y0, y1) = vb.viewRange()
+        (x0, x1), (y0, y1) = vb.targetRange()
         grow = (over + 4) * vb.viewPixelSize()[0]
         vb.setRange(xRange=(x0 - grow, x1), yRange=(y0, y1), padding=0)
         return True
@@ -348,7 +358,7 @@ class NetworkGraphPanel(Panel):
             top_px = min(vb.mapViewToScene(t.pos()).y() for t in self.titles) - len(lines) * h
             short = vb.sceneBoundingRect().top() - top_px
             if short > 0:
-                (x0, x1), (y0, y1) = vb.viewRange()
+                (x0, x1), (y0, y1) = vb.targetRange()
                 grow = (short + 4) * vb.viewPixelSize()[1]
                 vb.setRange(xRange=(x0, x1), yRange=(y0, y1 + grow), padding=0)
                 return True
