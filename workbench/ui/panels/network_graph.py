@@ -278,10 +278,21 @@ class NetworkGraphPanel(Panel):
         finally:
             self._fitting = False
 
-    # The fitters grow the view's target range, not the range shown: with the aspect
-    # locked, a narrow dock shows a much taller range than the target, and setting that
-    # as the target (while the window was first laid out) kept it once the dock widened,
-    # leaving the graph a third of the dock's width.
+    def _grow_view(self, left_px: float = 0.0, bottom_px: float = 0.0,
+                   top_px: float = 0.0) -> None:
+        """Widen the view's target range on the given sides by that many pixels (at the
+        present scale) and 4 more. The target, not the range shown: with the aspect
+        locked, a narrow dock shows a much taller range than the target, and setting that
+        as the target (while the window was first laid out) kept it once the dock
+        widened, leaving the graph a third of the dock's width."""
+        vb = self.plot.getViewBox()
+        (x0, x1), (y0, y1) = vb.targetRange()
+        px, py = vb.viewPixelSize()
+
+        def grow(n):
+            return n + 4 if n > 0 else 0.0
+        vb.setRange(xRange=(x0 - grow(left_px) * px, x1),
+                    yRange=(y0 - grow(bottom_px) * py, y1 + grow(top_px) * py), padding=0)
 
     def _fit_band_label(self) -> bool:
         """The walkthrough's label under the inputs keeps its pixel size: in a short view
@@ -295,9 +306,7 @@ class NetworkGraphPanel(Panel):
         over = bottom - vb.sceneBoundingRect().bottom()
         if over <= 0:
             return False
-        (x0, x1), (y0, y1) = vb.targetRange()
-        grow = (over + 4) * vb.viewPixelSize()[1]
-        vb.setRange(xRange=(x0, x1), yRange=(y0 - grow, y1), padding=0)
+        self._grow_view(bottom_px=over)
         return True
 
     def _fit_input_names(self) -> bool:
@@ -317,9 +326,7 @@ class NetworkGraphPanel(Panel):
         widest = max(t.boundingRect().width() for t in names)
         if over <= 0 or over > min(widest, 0.25 * view.width()):
             return False
-        (x0, x1), (y0, y1) = vb.targetRange()
-        grow = (over + 4) * vb.viewPixelSize()[0]
-        vb.setRange(xRange=(x0 - grow, x1), yRange=(y0, y1), padding=0)
+        self._grow_view(left_px=over)
         return True
 
     def input_names_fit(self) -> bool:
@@ -358,9 +365,7 @@ class NetworkGraphPanel(Panel):
             top_px = min(vb.mapViewToScene(t.pos()).y() for t in self.titles) - len(lines) * h
             short = vb.sceneBoundingRect().top() - top_px
             if short > 0:
-                (x0, x1), (y0, y1) = vb.targetRange()
-                grow = (short + 4) * vb.viewPixelSize()[1]
-                vb.setRange(xRange=(x0, x1), yRange=(y0, y1 + grow), padding=0)
+                self._grow_view(top_px=short)
                 return True
         return False
 

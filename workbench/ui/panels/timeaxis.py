@@ -454,21 +454,21 @@ class EventMarkers:
         for step, kind, text in labelled:
             merged.setdefault(step, (kind, []))[1].append(text)
         self._lines, self._steps = [], []
-        gap = self._label_step()
-        for i, (step, (kind, texts)) in enumerate(sorted(merged.items())):
+        for step, (kind, texts) in sorted(merged.items()):
             color = EVENT_COLORS.get(kind, CURSOR_COLOR)
             # braces would be read as format fields by the line's label
             text = "; ".join(texts).replace("{", "{{").replace("}", "}}")
             line = pg.InfiniteLine(
                 pos=step, angle=90, movable=False,
                 pen=pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DashLine),
-                # successive labels on three heights, so neighbours do not overprint
-                label=text, labelOpts={"position": 0.03 + gap * (i % 3), "color": color,
+                # placed on their three heights below (_place_labels)
+                label=text, labelOpts={"position": 0.03, "color": color,
                                        "anchors": [(0, 1), (0, 1)], "fill": _label_fill()})
             line.setZValue(5)
             self.plot.addItem(line, ignoreBounds=True)
             self._lines.append(line)
             self._steps.append(step)
+        self._place_labels()
 
     def _vline(self, current: pg.InfiniteLine | None, step: int | None, color: str,
                width: float, label: str | None) -> pg.InfiniteLine | None:
