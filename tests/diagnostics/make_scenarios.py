@@ -1592,210 +1592,220 @@ for name, d in H8:
 # 20000 on, none of them used before); labelled a priori from each config alone, with the
 # conventions of the sets above; committed before it was first run; scored once by
 # benchmarks/eval_diagnostics.py; never tuned on.
-H9 = []
-_rng8 = random.Random(8)
-_seed8 = iter(range(20000, 30000))
-pick8 = _rng8.choice
-def ho8(name, cfg, expect, why):
-    name = f"ho8_{name}_{len(H9)}"
-    assert not any(n == name for n, _ in H9), name
-    H9.append((name, {"config": cfg, "expect": sorted(expect), "split": "test", "why": why}))
+def held_out(tag, rng_seed, first_seed, times=1, nan_epochs=20):
+    """One held-out set from the templates of ho8 (``times`` as many of each), drawn by
+    ``random.Random(rng_seed)`` with scenario seeds from ``first_seed`` on. ``nan_epochs``:
+    the epochs of the linear fits far above 2/L (labelled nan_or_inf)."""
+    made = []
+    rng = random.Random(rng_seed)
+    seeds = iter(range(first_seed, first_seed + 10000 * times))
+    pick = rng.choice
 
-# healthy (600)
-HEALTHY8 = HEALTHY6 + (
-    ("gaussian", [(6, "relu")], ADAM(0.01), 20, {"init": HE}), ("moons", [(16, "elu")], ADAM(0.01), 40, {"init": HE}),
-    ("linear", [(4, "tanh")], SGD(0.05, 0.9), 30, {}), ("circle", [(12, "leaky_relu")], ADAM(0.01), 50, {"init": HE}),
-    ("xor", [(12, "tanh")], RMS(0.01), 40, {}), ("gaussian", [], RMS(0.02), 20, {}),
-    ("digits", [(24, "tanh")], ADAM(0.005), 25, {"output": "softmax", "loss": "cross_entropy"}))
-for i in range(600):
-    ds, h, opt, ep, kw = HEALTHY8[i % len(HEALTHY8)]
-    kw = dict(kw)
-    n = 4 if ds.endswith("_gate") else (500 if ds == "digits" else pick8((220, 260, 300, 340, 380)))
-    if i >= len(HEALTHY8) and h and ep <= 60 and _rng8.random() < 0.4:
-        kw["precision"] = F32
-    ho8(f"healthy_{ds.replace('_', '')}_{len(h)}{h[0][1] if h else 'linear'}_{opt['name']}",
-        c(D(ds, n, _noise(ds)), h, opt=opt, epochs=ep, seed=next(_seed8), **kw), [],
-        "a well-posed model at a sensible rate" + (" (float32)" if "precision" in kw else ""))
+    def ho(name, cfg, expect, why):
+        name = f"{tag}_{name}_{len(made)}"
+        assert not any(n == name for n, _ in made), name
+        made.append((name, {"config": cfg, "expect": sorted(expect), "split": "test", "why": why}))
 
-# nan / diverging (112): linear least squares by SGD far above 2/L
-for i in range(112):
-    ds = ("reg_line", "reg_plane", "reg_sine", "reg_gauss")[i % 4]
-    lr, mom = pick8(((0.8, 0.0), (1.0, 0.0), (1.5, 0.0), (2.0, 0.0), (0.3, 0.9), (0.5, 0.9), (0.4, 0.8), (1.2, 0.5)))
-    ho8(f"nan_{ds.replace('_', '')}_lr{lr:g}_m{mom:g}",
-        c(D(ds, pick8((180, 220, 260, 300)), 0.1), opt=SGD(lr, mom), epochs=20, batch=pick8((10, 16, 20)),
-          seed=next(_seed8), precision=F32 if _rng8.random() < 0.2 else None, **REG), DIV,
-        f"a linear fit by SGD at lr {lr:g}, momentum {mom:g}: the step is far above 2/L, the loss grows to Inf")
 
-# learning rate far too high in tanh classifiers (96)
-for i in range(96):
-    ds = ("circle", "moons", "xor", "spiral")[i % 4]
-    opt = pick8((ADAM(2.0), ADAM(3.0), RMS(1.5), RMS(2.0), ADAM(1.5), RMS(3.0)))
-    ho8(f"lrhigh_{ds}_{opt['name']}{opt['lr']:g}",
-        c(D(ds, pick8((300, 350, 400)), _noise(ds)), [(pick8((8, 10, 12, 16)), "tanh")], opt=opt, epochs=30,
-          seed=next(_seed8)), LRH, "a rate 100x too large: tanh units pinned at +-1, the loss jumps up and down")
+    # healthy (600)
+    HEALTHY8 = HEALTHY6 + (
+        ("gaussian", [(6, "relu")], ADAM(0.01), 20, {"init": HE}), ("moons", [(16, "elu")], ADAM(0.01), 40, {"init": HE}),
+        ("linear", [(4, "tanh")], SGD(0.05, 0.9), 30, {}), ("circle", [(12, "leaky_relu")], ADAM(0.01), 50, {"init": HE}),
+        ("xor", [(12, "tanh")], RMS(0.01), 40, {}), ("gaussian", [], RMS(0.02), 20, {}),
+        ("digits", [(24, "tanh")], ADAM(0.005), 25, {"output": "softmax", "loss": "cross_entropy"}))
+    for i in range(600 * times):
+        ds, h, opt, ep, kw = HEALTHY8[i % len(HEALTHY8)]
+        kw = dict(kw)
+        n = 4 if ds.endswith("_gate") else (500 if ds == "digits" else pick((220, 260, 300, 340, 380)))
+        if i >= len(HEALTHY8) and h and ep <= 60 and rng.random() < 0.4:
+            kw["precision"] = F32
+        ho(f"healthy_{ds.replace('_', '')}_{len(h)}{h[0][1] if h else 'linear'}_{opt['name']}",
+            c(D(ds, n, _noise(ds)), h, opt=opt, epochs=ep, seed=next(seeds), **kw), [],
+            "a well-posed model at a sensible rate" + (" (float32)" if "precision" in kw else ""))
 
-# learning rate too low (128)
-LOW8 = LOW6 + (("gaussian", [(8, "tanh")], SGD(1e-6, 0.5), {}), ("moons", [(12, "elu")], ADAM(1e-7), {"init": HE}))
-for i in range(128):
-    ds, h, opt, kw = LOW8[i % len(LOW8)]
-    kw = dict(kw, precision=F32) if _rng8.random() < 0.3 else kw
-    ho8(f"lrlow_{ds.replace('_', '')}_{h[0][1]}{len(h)}_{opt['name']}",
-        c(D(ds, pick8((240, 280, 320, 360)), _noise(ds)), h, opt=opt, epochs=pick8((8, 10, 12)), seed=next(_seed8),
-          **kw), ["lr_too_low"], f"{opt['name']} at lr {opt['lr']:g}: the weights barely move")
+    # nan / diverging (112): linear least squares by SGD far above 2/L
+    for i in range(112 * times):
+        ds = ("reg_line", "reg_plane", "reg_sine", "reg_gauss")[i % 4]
+        lr, mom = pick(((0.8, 0.0), (1.0, 0.0), (1.5, 0.0), (2.0, 0.0), (0.3, 0.9), (0.5, 0.9), (0.4, 0.8), (1.2, 0.5)))
+        ho(f"nan_{ds.replace('_', '')}_lr{lr:g}_m{mom:g}",
+            c(D(ds, pick((180, 220, 260, 300)), 0.1), opt=SGD(lr, mom), epochs=nan_epochs, batch=pick((10, 16, 20)),
+              seed=next(seeds), precision=F32 if rng.random() < 0.2 else None, **REG), DIV,
+            f"a linear fit by SGD at lr {lr:g}, momentum {mom:g}: the step is far above 2/L, the loss grows to Inf")
 
-# oscillating (96): full-batch heavy-ball momentum above the stable rate
-for i in range(96):
-    ds = ("reg_plane", "reg_gauss", "reg_line", "reg_sine")[i % 4]
-    frac = pick8((0.95, 1.05, 1.1, 1.2, 1.3, 1.4, 1.5))
-    osc(f"ho8_osc_{ds.replace('_', '')}_fb{i}", D(ds, pick8((200, 230, 260, 290, 320)), pick8((0.0, 0.05, 0.1))),
-        next(_seed8), "test", frac)
-    H9.append(S.pop())
+    # learning rate far too high in tanh classifiers (96)
+    for i in range(96 * times):
+        ds = ("circle", "moons", "xor", "spiral")[i % 4]
+        opt = pick((ADAM(2.0), ADAM(3.0), RMS(1.5), RMS(2.0), ADAM(1.5), RMS(3.0)))
+        ho(f"lrhigh_{ds}_{opt['name']}{opt['lr']:g}",
+            c(D(ds, pick((300, 350, 400)), _noise(ds)), [(pick((8, 10, 12, 16)), "tanh")], opt=opt, epochs=30,
+              seed=next(seeds)), LRH, "a rate 100x too large: tanh units pinned at +-1, the loss jumps up and down")
 
-# exploding (80): deep nets with N(0, 1) weights
-for i in range(80):
-    ds = ("reg_plane", "reg_sine", "reg_gauss", "reg_line")[i % 4]
-    h = [(pick8((12, 16, 20, 24)), ("relu", "linear")[i % 2])] * pick8((4, 5, 6))
-    ho8(f"explode_{ds.replace('_', '')}_{h[0][1]}{len(h)}x{h[0][0]}",
-        c(D(ds, pick8((250, 300))), h, opt=SGD(0.01), epochs=10, init={"init": "normal", "init_scale": 1.0},
-          seed=next(_seed8), **REG),
-        ["exploding_gradients", "bad_init_loss", "nan_or_inf", "diverging", "lr_too_high"],
-        f"N(0,1) weights in {len(h)} hidden layers multiply the signal at every layer")
+    # learning rate too low (128)
+    LOW8 = LOW6 + (("gaussian", [(8, "tanh")], SGD(1e-6, 0.5), {}), ("moons", [(12, "elu")], ADAM(1e-7), {"init": HE}))
+    for i in range(128 * times):
+        ds, h, opt, kw = LOW8[i % len(LOW8)]
+        kw = dict(kw, precision=F32) if rng.random() < 0.3 else kw
+        ho(f"lrlow_{ds.replace('_', '')}_{h[0][1]}{len(h)}_{opt['name']}",
+            c(D(ds, pick((240, 280, 320, 360)), _noise(ds)), h, opt=opt, epochs=pick((8, 10, 12)), seed=next(seeds),
+              **kw), ["lr_too_low"], f"{opt['name']} at lr {opt['lr']:g}: the weights barely move")
 
-# vanishing (112): deep sigmoid stacks
-for i in range(112):
-    ds = ("circle", "moons", "xor", "spiral", "gaussian", "linear")[i % 6]
-    h = [(pick8((6, 8, 10, 12)), "sigmoid")] * pick8((6, 7, 8))
-    ho8(f"vanish_sigmoid{len(h)}_{ds}", c(D(ds, pick8((300, 350)), _noise(ds)), h,
-        opt=pick8((SGD(0.1), SGD(0.05), SGD(0.1, 0.5), SGD(0.05, 0.5))), epochs=20, seed=next(_seed8),
-        precision=F32 if _rng8.random() < 0.25 else None), ["vanishing_gradients"],
-        f"{len(h)} sigmoid layers: each multiplies the gradient by at most 0.25")
+    # oscillating (96): full-batch heavy-ball momentum above the stable rate
+    for i in range(96 * times):
+        ds = ("reg_plane", "reg_gauss", "reg_line", "reg_sine")[i % 4]
+        frac = pick((0.95, 1.05, 1.1, 1.2, 1.3, 1.4, 1.5))
+        osc(f"{tag}_osc_{ds.replace('_', '')}_fb{i}", D(ds, pick((200, 230, 260, 290, 320)), pick((0.0, 0.05, 0.1))),
+            next(seeds), "test", frac)
+        made.append(S.pop())
 
-# dead ReLU units (112): a large negative bias switches every unit off on every input
-DEAD8 = DEADH + (("moons", [(12, "relu"), (12, "relu")]), ("circle", [(24, "relu")]))
-for i in range(112):
-    ds, h = DEAD8[i % len(DEAD8)]
-    bias = pick8((-8.0, -10.0, -12.0))
-    ho8(f"dead_relu_bias{-bias:g}_{ds.replace('_', '')}_{len(h)}", c(D(ds, pick8((300, 350)), _noise(ds)), h,
-        opt=pick8((ADAM(0.01), SGD(0.05, 0.9), ADAM(0.005))), epochs=20, init={"init": "he", "bias_init": bias},
-        seed=next(_seed8), **(REG if ds.startswith("reg") else {})),
-        ["dead_units", "bad_init_loss"], f"bias {bias:g}: every ReLU is off on every input (and the output starts far off)")
+    # exploding (80): deep nets with N(0, 1) weights
+    for i in range(80 * times):
+        ds = ("reg_plane", "reg_sine", "reg_gauss", "reg_line")[i % 4]
+        h = [(pick((12, 16, 20, 24)), ("relu", "linear")[i % 2])] * pick((4, 5, 6))
+        ho(f"explode_{ds.replace('_', '')}_{h[0][1]}{len(h)}x{h[0][0]}",
+            c(D(ds, pick((250, 300))), h, opt=SGD(0.01), epochs=10, init={"init": "normal", "init_scale": 1.0},
+              seed=next(seeds), **REG),
+            ["exploding_gradients", "bad_init_loss", "nan_or_inf", "diverging", "lr_too_high"],
+            f"N(0,1) weights in {len(h)} hidden layers multiply the signal at every layer")
 
-# saturated tanh / sigmoid units (112)
-for i in range(56):
-    ds = ("circle", "spiral", "xor", "moons")[i % 4]
-    scale = pick8((50.0, 60.0, 80.0, 100.0))
-    h = [(pick8((8, 12, 16)), pick8(("tanh", "tanh", "sigmoid")))]
-    ho8(f"sat_{h[0][1]}_x{scale:g}_{ds}", c(D(ds, 300, _noise(ds), scale=scale), h,
-        opt=pick8((SGD(0.01, 0.9), SGD(0.02), SGD(0.03))), epochs=20, seed=next(_seed8)),
-        ["saturated_units", "unscaled_features"], f"inputs x{scale:g} drive every unit to |z| >> 5")
-for i in range(56):
-    ds = ("moons", "xor", "spiral", "circle", "gaussian")[i % 5]
-    init = pick8(({"bias_init": 9.0}, {"bias_init": -9.0}, {"bias_init": 10.0}, {"init": "normal", "init_scale": 6.0}))
-    ho8(f"sat_tanh_init_{ds}", c(D(ds, 300, _noise(ds)), [(pick8((8, 12, 16)), "tanh")], opt=SGD(0.01), epochs=20,
-        init=init, seed=next(_seed8)), ["saturated_units", "bad_init_loss"],
-        "a huge bias or N(0, 36) weights pin tanh units at -1 or +1 and the output starts far off")
+    # vanishing (112): deep sigmoid stacks
+    for i in range(112 * times):
+        ds = ("circle", "moons", "xor", "spiral", "gaussian", "linear")[i % 6]
+        h = [(pick((6, 8, 10, 12)), "sigmoid")] * pick((6, 7, 8))
+        ho(f"vanish_sigmoid{len(h)}_{ds}", c(D(ds, pick((300, 350)), _noise(ds)), h,
+            opt=pick((SGD(0.1), SGD(0.05), SGD(0.1, 0.5), SGD(0.05, 0.5))), epochs=20, seed=next(seeds),
+            precision=F32 if rng.random() < 0.25 else None), ["vanishing_gradients"],
+            f"{len(h)} sigmoid layers: each multiplies the gradient by at most 0.25")
 
-# symmetric initialization (112)
-SYM8 = SYM6 + (("moons", [(12, "tanh")], SGD(0.03, 0.9)), ("circle", [(8, "sigmoid")], ADAM(0.01)))
-for i in range(112):
-    ds, h, opt = SYM8[i % len(SYM8)]
-    init = pick8(({"init": "zeros"}, {"init": "constant", "init_scale": 0.1}, {"init": "constant", "init_scale": 0.05}))
-    ho8(f"sym_{init['init']}_{h[0][1]}_{ds.replace('_', '')}",
-        c(D(ds, pick8((250, 300)), _noise(ds)), h, opt=opt, epochs=20, init=init, seed=next(_seed8),
-          **(REG if ds.startswith("reg") else {})), ["symmetric_init"],
-        "identical units get identical gradients and stay identical")
+    # dead ReLU units (112): a large negative bias switches every unit off on every input
+    DEAD8 = DEADH + (("moons", [(12, "relu"), (12, "relu")]), ("circle", [(24, "relu")]))
+    for i in range(112 * times):
+        ds, h = DEAD8[i % len(DEAD8)]
+        bias = pick((-8.0, -10.0, -12.0))
+        ho(f"dead_relu_bias{-bias:g}_{ds.replace('_', '')}_{len(h)}", c(D(ds, pick((300, 350)), _noise(ds)), h,
+            opt=pick((ADAM(0.01), SGD(0.05, 0.9), ADAM(0.005))), epochs=20, init={"init": "he", "bias_init": bias},
+            seed=next(seeds), **(REG if ds.startswith("reg") else {})),
+            ["dead_units", "bad_init_loss"], f"bias {bias:g}: every ReLU is off on every input (and the output starts far off)")
 
-# bad loss at initialization (112)
-for i in range(112):
-    ds, h, opt, init, kw = BAD6[i % len(BAD6)]
-    kw = dict(kw, precision=F32) if _rng8.random() < 0.15 else kw
-    ho8(f"badinit_{ds.replace('_', '')}", c(D(ds, pick8((250, 300, 350)), _noise(ds)), h, opt=opt, epochs=30, init=init,
-        seed=next(_seed8), **kw), ["bad_init_loss"],
-        "the first predictions are far from the targets: the initial loss is many times the expected one")
+    # saturated tanh / sigmoid units (112)
+    for i in range(56 * times):
+        ds = ("circle", "spiral", "xor", "moons")[i % 4]
+        scale = pick((50.0, 60.0, 80.0, 100.0))
+        h = [(pick((8, 12, 16)), pick(("tanh", "tanh", "sigmoid")))]
+        ho(f"sat_{h[0][1]}_x{scale:g}_{ds}", c(D(ds, 300, _noise(ds), scale=scale), h,
+            opt=pick((SGD(0.01, 0.9), SGD(0.02), SGD(0.03))), epochs=20, seed=next(seeds)),
+            ["saturated_units", "unscaled_features"], f"inputs x{scale:g} drive every unit to |z| >> 5")
+    for i in range(56 * times):
+        ds = ("moons", "xor", "spiral", "circle", "gaussian")[i % 5]
+        init = pick(({"bias_init": 9.0}, {"bias_init": -9.0}, {"bias_init": 10.0}, {"init": "normal", "init_scale": 6.0}))
+        ho(f"sat_tanh_init_{ds}", c(D(ds, 300, _noise(ds)), [(pick((8, 12, 16)), "tanh")], opt=SGD(0.01), epochs=20,
+            init=init, seed=next(seeds)), ["saturated_units", "bad_init_loss"],
+            "a huge bias or N(0, 36) weights pin tanh units at -1 or +1 and the output starts far off")
 
-# plateau (112): one hidden layer from weights of 0.001 sits at the saddle point
-for i in range(112):
-    ds = ("xor", "circle", "moons", "spiral")[i % 4]
-    h, opt, init = PLAT6[i % len(PLAT6)]
-    ho8(f"plateau_small_init_{ds}_{h[0][1]}{h[0][0]}", c(D(ds, pick8((300, 350)), _noise(ds)), h, opt=opt, epochs=40,
-        init={**init, "init_scale": 0.001}, seed=next(_seed8)), ["plateau"],
-        "weights of 0.001: one hidden layer sits at the saddle point, the loss at the input-free level")
+    # symmetric initialization (112)
+    SYM8 = SYM6 + (("moons", [(12, "tanh")], SGD(0.03, 0.9)), ("circle", [(8, "sigmoid")], ADAM(0.01)))
+    for i in range(112 * times):
+        ds, h, opt = SYM8[i % len(SYM8)]
+        init = pick(({"init": "zeros"}, {"init": "constant", "init_scale": 0.1}, {"init": "constant", "init_scale": 0.05}))
+        ho(f"sym_{init['init']}_{h[0][1]}_{ds.replace('_', '')}",
+            c(D(ds, pick((250, 300)), _noise(ds)), h, opt=opt, epochs=20, init=init, seed=next(seeds),
+              **(REG if ds.startswith("reg") else {})), ["symmetric_init"],
+            "identical units get identical gradients and stay identical")
 
-# not converged (128): cut short while still learning at a modest rate
-for i in range(128):
-    ds, h, opt, ep, kw = NC6[i % len(NC6)]
-    kw = dict(kw, precision=F32) if _rng8.random() < 0.3 else kw
-    ho8(f"nc_{ds.replace('_', '')}_{h[0][1]}{h[0][0]}", c(D(ds, 500 if ds == "digits" else pick8((300, 350)),
-        _noise(ds)), h, opt=opt, epochs=ep, seed=next(_seed8), **kw), ["not_converged"],
-        f"{ep} epochs at a modest rate: the loss is still falling when training stops")
+    # bad loss at initialization (112)
+    for i in range(112 * times):
+        ds, h, opt, init, kw = BAD6[i % len(BAD6)]
+        kw = dict(kw, precision=F32) if rng.random() < 0.15 else kw
+        ho(f"badinit_{ds.replace('_', '')}", c(D(ds, pick((250, 300, 350)), _noise(ds)), h, opt=opt, epochs=30, init=init,
+            seed=next(seeds), **kw), ["bad_init_loss"],
+            "the first predictions are far from the targets: the initial loss is many times the expected one")
 
-# overfitting (128): a few noisy points and thousands of weights, 400 epochs; new rows
-# (issue 4, round 5): tanh nets, label noise on the linear set, noisy regressions (the
-# convention of ho_overfit_reggauss_small), 40-100 samples
-OF8 = (("circle", 0.5, "relu", {}), ("spiral", 0.3, "relu", {}), ("moons", 0.45, "relu", {}), ("xor", 0.5, "relu", {}),
-       ("linear", 0.8, "relu", {}), ("circle", 0.5, "tanh", {}), ("moons", 0.45, "tanh", {}), ("xor", 0.5, "tanh", {}),
-       ("reg_gauss", 0.3, "relu", REG), ("reg_plane", 0.6, "relu", REG))
-for i in range(128):
-    ds, noise, act, kw = OF8[i % len(OF8)]
-    n, h = pick8(((40, [(64, act), (64, act)]), (50, [(64, act), (64, act)]), (60, [(64, act), (64, act)]),
-                  (80, [(48, act)] * 3), (70, [(96, act), (32, act)]), (60, [(128, act)] * 2), (100, [(128, act)] * 2)))
-    of = dict(OF, init=OF["init"] if act == "relu" else None)
-    ho8(f"overfit_small_{ds.replace('_', '')}_{act}_{n}_{len(h)}", c(D(ds, n, noise, test_fraction=0.5), h,
-        seed=next(_seed8), **of, **kw), ["overfitting"],
-        f"{n // 2} noisy training points and thousands of {act} weights")
+    # plateau (112): one hidden layer from weights of 0.001 sits at the saddle point
+    for i in range(112 * times):
+        ds = ("xor", "circle", "moons", "spiral")[i % 4]
+        h, opt, init = PLAT6[i % len(PLAT6)]
+        ho(f"plateau_small_init_{ds}_{h[0][1]}{h[0][0]}", c(D(ds, pick((300, 350)), _noise(ds)), h, opt=opt, epochs=40,
+            init={**init, "init_scale": 0.001}, seed=next(seeds)), ["plateau"],
+            "weights of 0.001: one hidden layer sits at the saddle point, the loss at the input-free level")
 
-# underfitting (128): too few units (or none) for the data
-for i in range(128):
-    ds, h, kw = UF6[i % len(UF6)]
-    kw = dict(kw, precision=F32) if _rng8.random() < 0.3 else kw
-    ho8(f"underfit_{ds.replace('_', '')}_{len(h) and h[0][0]}{len(h) and h[0][1] or 'linear'}",
-        c(D(ds, pick8((280, 320, 360)), _noise(ds)), h, opt=pick8((ADAM(0.02), ADAM(0.03))), epochs=60,
-          seed=next(_seed8), **kw), ["underfitting"],
-        "too few units (or none) for this data: the loss stops falling far above zero")
+    # not converged (128): cut short while still learning at a modest rate
+    for i in range(128 * times):
+        ds, h, opt, ep, kw = NC6[i % len(NC6)]
+        kw = dict(kw, precision=F32) if rng.random() < 0.3 else kw
+        ho(f"nc_{ds.replace('_', '')}_{h[0][1]}{h[0][0]}", c(D(ds, 500 if ds == "digits" else pick((300, 350)),
+            _noise(ds)), h, opt=opt, epochs=ep, seed=next(seeds), **kw), ["not_converged"],
+            f"{ep} epochs at a modest rate: the loss is still falling when training stops")
 
-# not linearly separable (128): linear models on curved classes
-for i in range(128):
-    ds = ("xor", "circle", "spiral", "xor_gate")[i % 4]
-    if ds == "xor_gate":
-        kw = {"output": "step", "loss": "perceptron", "opt": SGD(pick8((0.1, 0.3, 1.0))), "batch": 1, "epochs": 30}
-    else:
-        kw = pick8(({"opt": ADAM(0.02)}, {"opt": SGD(0.03, 0.9)}, {"output": "linear", "loss": "hinge", "opt": SGD(0.01)},
-                    {"output": "step", "loss": "perceptron", "opt": SGD(0.1), "batch": 1}))
-    kw = {"epochs": 20, **kw}
-    n = 4 if ds == "xor_gate" else (150 if kw.get("loss") == "perceptron" else pick8((250, 300)))
-    ho8(f"nls_{ds.replace('_', '')}_{kw.get('loss', 'bce')}", c(D(ds, n), seed=next(_seed8), **kw),
-        ["not_linearly_separable"], "no line separates these classes: a linear model cannot fit them")
+    # overfitting (128): a few noisy points and thousands of weights, 400 epochs; new rows
+    # (issue 4, round 5): tanh nets, label noise on the linear set, noisy regressions (the
+    # convention of ho_overfit_reggauss_small), 40-100 samples
+    OF8 = (("circle", 0.5, "relu", {}), ("spiral", 0.3, "relu", {}), ("moons", 0.45, "relu", {}), ("xor", 0.5, "relu", {}),
+           ("linear", 0.8, "relu", {}), ("circle", 0.5, "tanh", {}), ("moons", 0.45, "tanh", {}), ("xor", 0.5, "tanh", {}),
+           ("reg_gauss", 0.3, "relu", REG), ("reg_plane", 0.6, "relu", REG))
+    for i in range(128 * times):
+        ds, noise, act, kw = OF8[i % len(OF8)]
+        n, h = pick(((40, [(64, act), (64, act)]), (50, [(64, act), (64, act)]), (60, [(64, act), (64, act)]),
+                      (80, [(48, act)] * 3), (70, [(96, act), (32, act)]), (60, [(128, act)] * 2), (100, [(128, act)] * 2)))
+        of = dict(OF, init=OF["init"] if act == "relu" else None)
+        ho(f"overfit_small_{ds.replace('_', '')}_{act}_{n}_{len(h)}", c(D(ds, n, noise, test_fraction=0.5), h,
+            seed=next(seeds), **of, **kw), ["overfitting"],
+            f"{n // 2} noisy training points and thousands of {act} weights")
 
-# unscaled features (112)
-for i in range(112):
-    ds, scale, h, opt, kw = US6[i % len(US6)]
-    kw = dict(kw, precision=F32) if _rng8.random() < 0.25 else kw
-    ho8(f"unscaled_{ds.replace('_', '')}_x{scale:g}", c(D(ds, pick8((250, 300, 350)), 0.1 if ds.startswith("reg")
-        else 0.0, scale=scale), h, opt=opt, epochs=30, seed=next(_seed8), **kw), ["unscaled_features"],
-        f"inputs multiplied by {scale:g}: feature spreads far from 1")
+    # underfitting (128): too few units (or none) for the data
+    for i in range(128 * times):
+        ds, h, kw = UF6[i % len(UF6)]
+        kw = dict(kw, precision=F32) if rng.random() < 0.3 else kw
+        ho(f"underfit_{ds.replace('_', '')}_{len(h) and h[0][0]}{len(h) and h[0][1] or 'linear'}",
+            c(D(ds, pick((280, 320, 360)), _noise(ds)), h, opt=pick((ADAM(0.02), ADAM(0.03))), epochs=60,
+              seed=next(seeds), **kw), ["underfitting"],
+            "too few units (or none) for this data: the loss stops falling far above zero")
 
-# irrelevant features (144): pure-noise columns next to the real ones; new rows (issue 4,
-# round 5): other data sets and nets, 1 to 8 noise columns, 250 to 600 samples
-IRR8 = IRR6 + (
-    ("spiral", [(32, "relu"), (32, "relu")], ADAM(0.01), 150, {"init": HE}),
-    ("circle", [(16, "relu")], ADAM(0.01), 40, {"init": HE}), ("xor", [(16, "relu")], ADAM(0.01), 40, {"init": HE}),
-    ("reg_sine", [(16, "tanh")], ADAM(0.01), 80, REG), ("reg_plane", [(8, "tanh")], ADAM(0.01), 40, REG),
-    ("digits", [(32, "relu")], ADAM(0.005), 25, {"output": "softmax", "loss": "cross_entropy", "init": HE}),
-    ("moons", [(12, "leaky_relu")], RMS(0.005), 60, {"init": HE}), ("gaussian", [], SGD(0.05, 0.9), 20, {}))
-for i in range(144):
-    ds, h, opt, ep, kw = IRR8[i % len(IRR8)]
-    nf = pick8((1, 2, 3, 4, 6, 8))
-    kw = dict(kw, precision=F32) if _rng8.random() < 0.25 else kw
-    ho8(f"irr_{ds.replace('_', '')}_noise{nf}_{len(h)}", c(D(ds, 500 if ds == "digits" else
-        pick8((250, 300, 400, 500, 600)), _noise(ds), noise_features=nf), h, opt=opt, epochs=ep, seed=next(_seed8),
-        **kw), ["irrelevant_features"], f"{nf} pure-noise input columns carry nothing about the target")
+    # not linearly separable (128): linear models on curved classes
+    for i in range(128 * times):
+        ds = ("xor", "circle", "spiral", "xor_gate")[i % 4]
+        if ds == "xor_gate":
+            kw = {"output": "step", "loss": "perceptron", "opt": SGD(pick((0.1, 0.3, 1.0))), "batch": 1, "epochs": 30}
+        else:
+            kw = pick(({"opt": ADAM(0.02)}, {"opt": SGD(0.03, 0.9)}, {"output": "linear", "loss": "hinge", "opt": SGD(0.01)},
+                        {"output": "step", "loss": "perceptron", "opt": SGD(0.1), "batch": 1}))
+        kw = {"epochs": 20, **kw}
+        n = 4 if ds == "xor_gate" else (150 if kw.get("loss") == "perceptron" else pick((250, 300)))
+        ho(f"nls_{ds.replace('_', '')}_{kw.get('loss', 'bce')}", c(D(ds, n), seed=next(seeds), **kw),
+            ["not_linearly_separable"], "no line separates these classes: a linear model cannot fit them")
 
-# output / loss mismatch (112)
-for i in range(112):
-    ds, h, out, loss = MM6[i % len(MM6)]
-    ho8(f"mismatch_{ds.replace('_', '')}_{out}_{loss}", c(D(ds, 400 if ds == "digits" else pick8((250, 300)),
-        _noise(ds)), h, output=out, loss=loss, opt=pick8((ADAM(0.02), ADAM(0.01))), epochs=20, seed=next(_seed8)),
-        ["output_loss_mismatch"], f"a {out} output with the {loss} loss on this task")
+    # unscaled features (112)
+    for i in range(112 * times):
+        ds, scale, h, opt, kw = US6[i % len(US6)]
+        kw = dict(kw, precision=F32) if rng.random() < 0.25 else kw
+        ho(f"unscaled_{ds.replace('_', '')}_x{scale:g}", c(D(ds, pick((250, 300, 350)), 0.1 if ds.startswith("reg")
+            else 0.0, scale=scale), h, opt=opt, epochs=30, seed=next(seeds), **kw), ["unscaled_features"],
+            f"inputs multiplied by {scale:g}: feature spreads far from 1")
+
+    # irrelevant features (144): pure-noise columns next to the real ones; new rows (issue 4,
+    # round 5): other data sets and nets, 1 to 8 noise columns, 250 to 600 samples
+    IRR8 = IRR6 + (
+        ("spiral", [(32, "relu"), (32, "relu")], ADAM(0.01), 150, {"init": HE}),
+        ("circle", [(16, "relu")], ADAM(0.01), 40, {"init": HE}), ("xor", [(16, "relu")], ADAM(0.01), 40, {"init": HE}),
+        ("reg_sine", [(16, "tanh")], ADAM(0.01), 80, REG), ("reg_plane", [(8, "tanh")], ADAM(0.01), 40, REG),
+        ("digits", [(32, "relu")], ADAM(0.005), 25, {"output": "softmax", "loss": "cross_entropy", "init": HE}),
+        ("moons", [(12, "leaky_relu")], RMS(0.005), 60, {"init": HE}), ("gaussian", [], SGD(0.05, 0.9), 20, {}))
+    for i in range(144 * times):
+        ds, h, opt, ep, kw = IRR8[i % len(IRR8)]
+        nf = pick((1, 2, 3, 4, 6, 8))
+        kw = dict(kw, precision=F32) if rng.random() < 0.25 else kw
+        ho(f"irr_{ds.replace('_', '')}_noise{nf}_{len(h)}", c(D(ds, 500 if ds == "digits" else
+            pick((250, 300, 400, 500, 600)), _noise(ds), noise_features=nf), h, opt=opt, epochs=ep, seed=next(seeds),
+            **kw), ["irrelevant_features"], f"{nf} pure-noise input columns carry nothing about the target")
+
+    # output / loss mismatch (112)
+    for i in range(112 * times):
+        ds, h, out, loss = MM6[i % len(MM6)]
+        ho(f"mismatch_{ds.replace('_', '')}_{out}_{loss}", c(D(ds, 400 if ds == "digits" else pick((250, 300)),
+            _noise(ds)), h, output=out, loss=loss, opt=pick((ADAM(0.02), ADAM(0.01))), epochs=20, seed=next(seeds)),
+            ["output_loss_mismatch"], f"a {out} output with the {loss} loss on this task")
+    return made
+
+
+H9 = held_out("ho8", 8, 20000)
 
 
 # Scored once (16:39 UTC 2026-11-26, rules of commit 11a0088, corpus of commit 0596f8c;
