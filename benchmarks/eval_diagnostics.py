@@ -6,10 +6,10 @@ Usage: ``python benchmarks/eval_diagnostics.py [--json] [--split tune|test]
 ``--seed-offset K`` adds K to every scenario's seed (data, initial weights and batches
 change, the labels stay): a check that the rules do not sit on a knife edge of one seed.
 
-Prints, separately for the ``tune`` split (2,576 scenarios, 544 healthy: thresholds were
-set on it) and the ``test`` split (2,709 scenarios, 607 healthy: ``ho3_`` and ``ho8_``,
-written after the rules were frozen, labelled a priori, never tuned on, more than half of
-the corpus of 5,285; see ``tests/diagnostics/make_scenarios.py``): per-code recall and
+Prints, separately for the ``tune`` split (5,240 scenarios, 1,144 healthy: thresholds
+were set on it) and the ``test`` split (5,373 scenarios, 1,207 healthy: ``ho3_`` and
+``ho9_``, written after the rules were frozen, labelled a priori, never tuned on, more
+than half of the corpus of 10,613; see ``tests/diagnostics/make_scenarios.py``): per-code recall and
 precision, overall precision and recall, the share of healthy runs with a warning or
 error, the median detection delay in steps (step at which an expected finding first
 held) and the scenarios whose findings differ from their labels; then the cost of the diagnostics on W1 (2 -> 8 tanh

@@ -20,12 +20,18 @@ the rules changed on them (round 4): it joins the tune split too (1,276 scenario
 random generator) was scored once with ``ho3_`` as the test split (raw results in
 ``ho7_scored_once.json``), then its failures (irrelevant_features recall, overfitting
 precision) were studied and the rules changed on them (round 5): it joins the tune
-split too (2,576 scenarios). No label of ho6_ or ho7_ was changed. The test split is
-``ho3_`` and ``ho8_`` (45 + 2,664 = 2,709 scenarios, more than half of the corpus of
-5,285; ``ho8_`` written for issue 4, round 5, generated from the ho7 templates plus new
+split too (2,576 scenarios). No label of ho6_ or ho7_ was changed. ``ho8_`` (2,664
+scenarios, issue 4, round 5, generated from the ho7 templates plus new
 irrelevant_features and overfitting rows with a fixed random generator, labelled a
+priori from each config alone, committed before it was first run) was scored once with
+``ho3_`` as the test split (raw results in ``ho8_scored_once.json``), then its failures
+were studied (round 6: no rule changed; the nan template's runs were too short to
+overflow, see below): it joins the tune split too (5,240 scenarios), its labels
+unchanged. The test split is ``ho3_`` and ``ho9_`` (45 + 5,328 = 5,373 scenarios, more
+than half of the corpus of 10,613; ``ho9_`` written for issue 4, round 6, generated from
+the ho8 templates, twice as many of each, with a new fixed random generator, labelled a
 priori from each config alone, committed before it was first run, never tuned on),
-scored once (raw results in ``ho8_scored_once.json``).
+scored once (raw results in ``ho9_scored_once.json``).
 """
 import glob
 import json
@@ -1819,9 +1825,30 @@ H9 = held_out("ho8", 8, 20000)
 # importances to be read: overfitting instead); precision below 0.9: not_converged 0.85.
 # No ho8 label was changed; nothing was tuned on it.
 
+# Issue 4, round 6: ho8 was scored once (figures above, raw results in
+# ho8_scored_once.json); its failures were then studied. No rule changed. 19 of the 25
+# nan_or_inf misses were the nan template's, not the rules': its momentum rows (lr 0.3 to
+# 0.5, momentum 0.8 or 0.9) overflowed in float64 after 150 to 335 steps where they
+# overflowed at all, and 20 epochs of 126 to 210 training points in batches of 16 or 20
+# end after 140 to 220 steps, so "the loss grows to Inf" was not true of those runs. The
+# template now trains 60 epochs (at least 420 steps); a run stops at its first NaN or Inf
+# anyway. ho8 joins the tune split (5,240 scenarios); its labels stay as they were.
+for name, d in H9:
+    d["split"] = "tune"
+
+# ======================= ninth held-out test set ==========================================
+# Issue 4, round 6: with ho8 in the tune split (5,240 scenarios), the test split (ho3_ +
+# ho9_) must again be at least half of the corpus: ho9_ has 5,328 scenarios, generated
+# from the templates of ho8 (twice as many of each; the nan rows train 60 epochs, above),
+# drawn by a new fixed random generator (seed 9; scenario seeds 30000 on, none of them used
+# before); labelled a priori from each config alone, with the conventions of the sets
+# above; committed before it was first run; scored once by benchmarks/eval_diagnostics.py;
+# never tuned on.
+H10 = held_out("ho9", 9, 30000, times=2, nan_epochs=60)
+
 for f in glob.glob(OUT + "/*.json"):
     os.remove(f)
-ALL = S + H + H2 + H3 + H4 + H5 + H6 + H7 + H8 + H9
+ALL = S + H + H2 + H3 + H4 + H5 + H6 + H7 + H8 + H9 + H10
 for name, d in ALL:
     with open(f"{OUT}/{name}.json", "w") as fh:
         json.dump(d, fh, indent=1)
