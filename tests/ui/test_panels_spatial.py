@@ -621,7 +621,19 @@ def test_deep_wide_network_stays_readable(qtbot, bus):
     n_edges = sum(len(it.getData()[0]) for it in panel.edge_items.values()
                   if it.getData()[0] is not None) // 2
     assert n_edges == 2 * 16 + 16 * 16 * 6 + 16 * 16 + 16
+    # the "+24" of the collapsed rows sits on a patch of the canvas colour (the edges to
+    # the last rows shown ran through it), and follows a change of theme
+    (more,) = panel.extra_labels
+    assert more.toPlainText() == "+24"
+    bg = pg.mkColor(pg.getConfigOption("background"))
+    assert more.fill.style() != QtCore.Qt.BrushStyle.NoBrush and more.fill.color() == bg
     shot(panel, "deep_network.png")
+    from workbench.ui.app import PLOT_COLORS, recolor_canvases
+    dark = pg.mkColor(PLOT_COLORS["dark"][0])
+    recolor_canvases(panel, dark)
+    assert dark != bg and more.fill.color() == dark
+    recolor_canvases(panel, bg)
+    assert more.fill.color() == bg
 
 
 def test_help_a_broken_view_and_a_diverged_perceptron(qtbot, bus):

@@ -79,8 +79,7 @@ def apply_theme(theme: str, root: QtWidgets.QWidget | None = None) -> str:
     bg, fg = PLOT_COLORS[eff]
     pg.setConfigOptions(background=bg, foreground=fg)
     if root is not None:
-        for view in root.findChildren(pg.GraphicsView):
-            view.setBackground(bg)
+        recolor_canvases(root, bg)
         for axis_owner in root.findChildren(pg.PlotWidget):
             for name in ("left", "bottom", "right", "top"):
                 ax = axis_owner.getPlotItem().getAxis(name)
@@ -88,6 +87,18 @@ def apply_theme(theme: str, root: QtWidgets.QWidget | None = None) -> str:
                     ax.setPen(fg)
                     ax.setTextPen(fg)
     return eff
+
+
+def recolor_canvases(root: QtWidgets.QWidget, bg) -> None:
+    """The background of every pyqtgraph view under ``root``, and of the text items on a
+    patch of it (marked ``canvas_fill``)."""
+    import pyqtgraph as pg
+    for view in root.findChildren(pg.GraphicsView):
+        view.setBackground(bg)
+        for item in view.scene().items():
+            if getattr(item, "canvas_fill", False):
+                item.fill = pg.mkBrush(bg)
+                item.update()
 
 
 def _select_rules(text: str, theme: str) -> str:

@@ -374,6 +374,7 @@ class NetworkGraphPanel(Panel):
         self.node_pos = {}
         self.dx = dx = column_spacing(self.units)
         self.extra_pos: list[tuple[float, float]] = []
+        self.extra_labels: list[pg.TextItem] = []
         self.col_images: list[pg.ImageItem | None] = []
         spots = []
         top = 0.0
@@ -389,9 +390,14 @@ class NetworkGraphPanel(Panel):
                 top = max(top, y)
             if extra:
                 x, y = node_xy(c, shown, u, dx)
-                t = pg.TextItem(f"+{extra}", color=NODE_PEN, anchor=(0.5, 0.5))
+                # on a patch of the canvas's colour: the edges to the last rows shown
+                # ran through the count and hid it
+                t = pg.TextItem(f"+{extra}", color=NODE_PEN, anchor=(0.5, 0.5),
+                                fill=pg.mkBrush(pg.getConfigOption("background")))
+                t.canvas_fill = True        # follows the theme (app.apply_theme)
                 t.setPos(x, y)
                 t.setZValue(3)
+                self.extra_labels.append(t)
                 p.addItem(t)
                 self.extra_pos.append((x, y))
             img = None
@@ -434,11 +440,6 @@ class NetworkGraphPanel(Panel):
         self.nodes.addPoints(spots)
         if not self.has_maps:
             self.nodes.setBrush([pg.mkBrush("#3a3a3a")] * len(spots))
-        if self.extra_pos:
-            more = pg.ScatterPlotItem(pos=np.array(self.extra_pos), pxMode=False, symbol="o",
-                                      size=S, brush=None,
-                                      pen=pg.mkPen(NODE_PEN, width=1, style=QtCore.Qt.DotLine))
-            p.addItem(more)
         self.nodes.setZValue(3)
         self.nodes.sigClicked.connect(self._on_nodes_clicked)
         p.addItem(self.nodes)
