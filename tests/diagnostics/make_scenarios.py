@@ -1846,6 +1846,15 @@ for name, d in H9:
 # never tuned on.
 H10 = held_out("ho9", 9, 30000, times=2, nan_epochs=60)
 
+# Scored once (07:03 UTC 2026-11-27, rules of commit 11a0088, corpus of commit cebd931;
+# raw results in ho9_scored_once.json): test split (ho3 + ho9, 5,373 scenarios) precision
+# 0.963, recall 0.976, healthy quiet 1,203 of 1,207, median delay 12 steps; every code's
+# recall at least 0.9: the lowest irrelevant_features 0.918, plateau 0.942, dead_units
+# 0.947, bad_init_loss 0.950; nan_or_inf 0.977 (the 9 misses: deep N(0, 1) ReLU nets whose
+# units died before the signal overflowed; the nan rows, now 60 epochs, all overflowed);
+# precision below 0.9: not_converged 0.848. Same run, tune split (5,240): precision 0.967,
+# recall 0.968. No ho9 label was changed; nothing was tuned on it.
+
 for f in glob.glob(OUT + "/*.json"):
     os.remove(f)
 ALL = S + H + H2 + H3 + H4 + H5 + H6 + H7 + H8 + H9 + H10
