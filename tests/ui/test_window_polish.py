@@ -265,3 +265,21 @@ def test_a_long_decision_caption_is_elided_beside_the_class_picker(qtbot):
     panel.resize(900, 300)
     QtWidgets.QApplication.processEvents()
     assert cap.elided_text() == cap.text()        # room enough: the whole caption
+
+
+# --- the configuration panel's width ---------------------------------------------------------------
+@pytest.mark.parametrize("example", ["xor_perceptron", "default_spiral"])
+def test_configuration_fields_are_not_cut_at_the_docks_right_edge(make_window, example):
+    # "no hidden layer (linear model / perceptron)" made the form wider than its dock, and
+    # with no horizontal scroll bar the combo boxes and the CSV button were cut on the right
+    import json
+    from pathlib import Path
+    cfg = json.loads((Path(__file__).parents[2] / "resources" / "examples" /
+                      f"{example}.json").read_text())
+    win = make_window(cfg, size=(1440, 900))
+    for _ in range(5):
+        QtWidgets.QApplication.processEvents()
+    scroll = win.config_panel.findChild(QtWidgets.QScrollArea)
+    body = scroll.widget()
+    assert body.minimumSizeHint().width() <= scroll.viewport().width()
+    assert body.width() <= scroll.viewport().width()

@@ -151,6 +151,17 @@ def fit_problem(cfg: RunConfig) -> tuple[str, str] | None:
 
 # --- editors ------------------------------------------------------------------------------
 
+def narrow_combo(combo: QtWidgets.QComboBox, chars: int = 7) -> None:
+    """Let a combo box shrink to about ``chars`` characters (its longest choice,
+    "coordinate_descent", otherwise sets its minimum width and, with the dock's fixed
+    width, cut the form's right edge); the full name is in the tooltip."""
+    combo.setSizeAdjustPolicy(
+        QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(chars)
+    combo.setToolTip(combo.currentText())
+    combo.currentTextChanged.connect(combo.setToolTip)
+
+
 class FeaturesEditor(QtWidgets.QWidget):
     """Checkboxes for the feature transforms and a polynomial degree."""
     changed = QtCore.Signal()
@@ -227,6 +238,7 @@ class LayerEditor(QtWidgets.QWidget):
         self._box.setSpacing(2)
         self._rows: list[tuple[QtWidgets.QWidget, QtWidgets.QSpinBox, QtWidgets.QComboBox]] = []
         self._empty = QtWidgets.QLabel("no hidden layer (linear model / perceptron)")
+        self._empty.setWordWrap(True)       # else it widens the form past the dock
         self._box.addWidget(self._empty)
         self.add_button = QtWidgets.QPushButton("Add layer")
         self.add_button.setObjectName("addLayer")
@@ -379,6 +391,7 @@ class ConfigPanel(QtWidgets.QWidget):
         if f.kind == "choice":
             ed = QtWidgets.QComboBox()
             ed.addItems(list(f.choices))
+            narrow_combo(ed)
             ed.activated.connect(lambda _i, k=f.key: self._on_choice_activated(k))
             return ed
         if f.kind == "bool":
