@@ -283,3 +283,22 @@ def test_configuration_fields_are_not_cut_at_the_docks_right_edge(make_window, e
     body = scroll.widget()
     assert body.minimumSizeHint().width() <= scroll.viewport().width()
     assert body.width() <= scroll.viewport().width()
+
+
+def test_one_dimensional_features_fill_the_first_row_in_order(qtbot):
+    # for 1-D inputs the hidden x2 boxes left holes: "x1 . x1^2" then ". . sin(x1)"
+    from workbench.config import FEATURES_1D, FEATURES_2D, load_config
+    from workbench.ui.config_panel import ConfigPanel
+    panel = ConfigPanel(load_config(REG_SINE))
+    qtbot.addWidget(panel)
+    panel.resize(260, 900)
+    panel.show()
+    qtbot.waitExposed(panel)
+    ed = panel.findChild(QtWidgets.QWidget, "field_data.features")
+    spots = [(ed.boxes[n].y(), ed.boxes[n].x()) for n in FEATURES_1D]
+    assert all(b.isVisible() == (n in FEATURES_1D) for n, b in ed.boxes.items())
+    assert len({y for y, _ in spots}) == 1 and spots == sorted(spots)
+    ed.set_dim(2)                       # and back to the 2-D grid's order
+    QtWidgets.QApplication.processEvents()
+    spots = [(ed.boxes[n].y(), ed.boxes[n].x()) for n in FEATURES_2D]
+    assert spots == sorted(spots) and all(ed.boxes[n].isVisible() for n in FEATURES_2D)

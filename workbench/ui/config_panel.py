@@ -172,6 +172,7 @@ class FeaturesEditor(QtWidgets.QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(0)
+        self._grid = grid
         self.boxes: dict[str, QtWidgets.QCheckBox] = {}
         for i, name in enumerate(C.FEATURES_2D):
             cb = QtWidgets.QCheckBox(name)
@@ -193,6 +194,14 @@ class FeaturesEditor(QtWidgets.QWidget):
         """Show the transforms that exist for 1-D or 2-D raw inputs (None: none)."""
         self._dim = dim
         allowed = C.FEATURES_1D if dim == 1 else C.FEATURES_2D if dim == 2 else ()
+        # the boxes shown fill the grid's cells in order (for 1-D inputs the hidden x2
+        # boxes left holes: "x1 . x1^2 / . . sin(x1)")
+        for cb in self.boxes.values():
+            self._grid.removeWidget(cb)
+        shown = [cb for name, cb in self.boxes.items() if name in allowed]
+        hidden = [cb for name, cb in self.boxes.items() if name not in allowed]
+        for i, cb in enumerate(shown + hidden):
+            self._grid.addWidget(cb, i // 3, i % 3)
         for name, cb in self.boxes.items():
             cb.setVisible(name in allowed)
         self.poly.setEnabled(dim is not None)
