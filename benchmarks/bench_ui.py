@@ -169,6 +169,7 @@ def live(seconds: float, warm: float = 1.0, shot: str | None = None,
     rates = {k: len(v) / elapsed for k, v in c.cost_log.items()}
     paints = {p.object_name: p.paint_meter.log for p in win.panels if p.paint_meter.log}
     paint_ms = {k: float(np.mean(v)) for k, v in paints.items()}
+    paint_rates = {k: len(v) / elapsed for k, v in paints.items()}
     paint_p99 = {k: float(np.percentile(v, 99)) for k, v in paints.items()}
     for p in win.panels:
         p.paint_meter.log = None
@@ -189,6 +190,7 @@ def live(seconds: float, warm: float = 1.0, shot: str | None = None,
             "panel_update_ms": costs, "panels_total_ms": float(sum(costs.values())),
             "panel_updates_per_s": rates,
             "panel_paint_ms": paint_ms, "panel_paint_p99_ms": paint_p99,
+            "panel_paints_per_s": paint_rates,
             "paints_total_ms": float(sum(paint_ms.values())),
             "tick_update_ms": {"mean": float(ticks.mean()),
                                "p99": float(np.percentile(ticks, 99)),
@@ -246,13 +248,14 @@ def main(argv=None) -> int:
               f"ms); per GUI tick mean {tu['mean']:.2f} ms, p99 {tu['p99']:.2f} ms "
               f"(budget {12:g} ms with the repaints, at most 5 panels a tick)")
         print(f"  {'panel':14s} {'update':>7s} {'paint':>7s} {'paint p99':>9s} {'updates/s':>9s}"
-              f" {'cap':>5s}")
+              f" {'paints/s':>8s} {'cap':>5s}")
         caps = res["panel_rate_caps_hz"]
         for k, v in sorted(res["panel_update_ms"].items(), key=lambda kv: -kv[1]):
             cap = "tick" if caps.get(k, 0) is None else f"{caps.get(k, 0):g}"
             print(f"  {k:14s} {v:7.2f} {res['panel_paint_ms'].get(k, 0.0):7.2f} "
                   f"{res['panel_paint_p99_ms'].get(k, 0.0):9.2f} "
-                  f"{res['panel_updates_per_s'].get(k, 0.0):9.1f} {cap:>5s}")
+                  f"{res['panel_updates_per_s'].get(k, 0.0):9.1f} "
+                  f"{res['panel_paints_per_s'].get(k, 0.0):8.1f} {cap:>5s}")
         print(f"{res['frames']} frames, {res['snapshots_per_s']:.1f} snapshots/s; "
               f"load average {res['load_average']}")
         if res["hidden_panels"]:
