@@ -175,7 +175,7 @@ def test_step_axis_moves_with_each_panels_own_update(qtbot):
     before = b.plot.getViewBox().viewRange()[0]
     run.run_steps(1600)
     a.update_snapshot(snapshot(run, 2))
-    hi = T.nice_ceil(1.15 * run.step)
+    hi = T.step_ceil(1.15 * run.step)
     assert a.plot.getViewBox().viewRange()[0] == pytest.approx([0, hi])
     # the other panel's plot keeps its range (no repaint) until its own update
     assert b.plot.getViewBox().viewRange()[0] == pytest.approx(before)

@@ -464,9 +464,9 @@ def test_shared_step_axis_follows_until_the_user_zooms(qtbot, run_with_event):
     for p in (a, b, w):
         p.update_snapshot(snapshot(run, 1))
     # the axis runs from 0 to a round number beyond the newest step (room to grow into)
-    assert T.step_axis_group(bus).hi == 600
+    assert T.step_axis_group(bus).hi == 750          # step 500: 1.15 x 500 -> 750
     for p in plots:
-        assert p.getViewBox().viewRange()[0] == pytest.approx([0, 600])
+        assert p.getViewBox().viewRange()[0] == pytest.approx([0, 750])
     # the user zooms one plot: all follow, and training no longer moves the range
     vb = b.plot.getViewBox()
     vb.setXRange(100, 200, padding=0)
@@ -480,19 +480,23 @@ def test_shared_step_axis_follows_until_the_user_zooms(qtbot, run_with_event):
     # "Reset view": follow the run again
     a.reset_view()
     for p in plots:
-        assert p.getViewBox().viewRange()[0] == pytest.approx([0, 600])
+        assert p.getViewBox().viewRange()[0] == pytest.approx([0, 750])
     # it rescales only when the run reaches the end
-    run.run_steps(60)
+    run.run_steps(60)                                   # step 610
     for p in (a, b, w):
         p.update_snapshot(snapshot(run, 3))
-    assert T.step_axis_group(bus).hi == 800
+    assert T.step_axis_group(bus).hi == 750
+    run.run_steps(150)                                  # step 760: 1.15 x 760 -> 1000
+    for p in (a, b, w):
+        p.update_snapshot(snapshot(run, 4))
+    assert T.step_axis_group(bus).hi == 1000
     for p in plots:
-        assert p.getViewBox().viewRange()[0] == pytest.approx([0, 800])
+        assert p.getViewBox().viewRange()[0] == pytest.approx([0, 1000])
     # a plot of the window's own (a replay timeline) joins the panels' axis
     ext = pg.PlotWidget()
     qtbot.addWidget(ext)
     assert T.link_step_axis(ext.getPlotItem(), a.plot) is T.step_axis_group(bus)
-    assert ext.getViewBox().viewRange()[0] == pytest.approx([0, 800])
+    assert ext.getViewBox().viewRange()[0] == pytest.approx([0, 1000])
     ext.getViewBox().setXRange(300, 400, padding=0)
     assert a.plot.getViewBox().viewRange()[0] == pytest.approx([300, 400])
     a.reset_view()
@@ -500,10 +504,13 @@ def test_shared_step_axis_follows_until_the_user_zooms(qtbot, run_with_event):
     other = make(qtbot, curves.LossPanel, run, UiBus())
     other.update_snapshot(snapshot(run, 1))
     vb.setXRange(10, 20, padding=0)
-    assert other.plot.getViewBox().viewRange()[0] == pytest.approx([0, 800])
+    assert other.plot.getViewBox().viewRange()[0] == pytest.approx([0, 1000])
     assert a.plot.getViewBox().viewRange()[0] == pytest.approx([10, 20])
     assert [T.nice_ceil(v) for v in (7, 10, 11, 575, 2600, 0.03)] == [
         8, 10, 12, 600, 3000, 0.03]
+    # the step axis's ends: six a decade (each move redraws every time plot's axes)
+    assert [T.step_ceil(v) for v in (7, 10, 11, 575, 2600, 3450, 8626)] == [
+        7.5, 10, 15, 750, 3000, 5000, 10000]
 
 
 def test_long_history_is_decimated_without_losing_peaks():
