@@ -1614,11 +1614,7 @@ def held_out(tag, rng_seed, first_seed, times=1, nan_epochs=20):
 
 
     # healthy (600)
-    HEALTHY8 = HEALTHY6 + (
-        ("gaussian", [(6, "relu")], ADAM(0.01), 20, {"init": HE}), ("moons", [(16, "elu")], ADAM(0.01), 40, {"init": HE}),
-        ("linear", [(4, "tanh")], SGD(0.05, 0.9), 30, {}), ("circle", [(12, "leaky_relu")], ADAM(0.01), 50, {"init": HE}),
-        ("xor", [(12, "tanh")], RMS(0.01), 40, {}), ("gaussian", [], RMS(0.02), 20, {}),
-        ("digits", [(24, "tanh")], ADAM(0.005), 25, {"output": "softmax", "loss": "cross_entropy"}))
+    HEALTHY8 = HEALTHY7                  # the templates of ho7 (above)
     for i in range(600 * times):
         ds, h, opt, ep, kw = HEALTHY8[i % len(HEALTHY8)]
         kw = dict(kw)
@@ -1647,7 +1643,7 @@ def held_out(tag, rng_seed, first_seed, times=1, nan_epochs=20):
               seed=next(seeds)), LRH, "a rate 100x too large: tanh units pinned at +-1, the loss jumps up and down")
 
     # learning rate too low (128)
-    LOW8 = LOW6 + (("gaussian", [(8, "tanh")], SGD(1e-6, 0.5), {}), ("moons", [(12, "elu")], ADAM(1e-7), {"init": HE}))
+    LOW8 = LOW7
     for i in range(128 * times):
         ds, h, opt, kw = LOW8[i % len(LOW8)]
         kw = dict(kw, precision=F32) if rng.random() < 0.3 else kw
@@ -1683,7 +1679,7 @@ def held_out(tag, rng_seed, first_seed, times=1, nan_epochs=20):
             f"{len(h)} sigmoid layers: each multiplies the gradient by at most 0.25")
 
     # dead ReLU units (112): a large negative bias switches every unit off on every input
-    DEAD8 = DEADH + (("moons", [(12, "relu"), (12, "relu")]), ("circle", [(24, "relu")]))
+    DEAD8 = DEAD7
     for i in range(112 * times):
         ds, h = DEAD8[i % len(DEAD8)]
         bias = pick((-8.0, -10.0, -12.0))
@@ -1708,7 +1704,7 @@ def held_out(tag, rng_seed, first_seed, times=1, nan_epochs=20):
             "a huge bias or N(0, 36) weights pin tanh units at -1 or +1 and the output starts far off")
 
     # symmetric initialization (112)
-    SYM8 = SYM6 + (("moons", [(12, "tanh")], SGD(0.03, 0.9)), ("circle", [(8, "sigmoid")], ADAM(0.01)))
+    SYM8 = SYM7
     for i in range(112 * times):
         ds, h, opt = SYM8[i % len(SYM8)]
         init = pick(({"init": "zeros"}, {"init": "constant", "init_scale": 0.1}, {"init": "constant", "init_scale": 0.05}))
