@@ -1,5 +1,6 @@
 """Run: learning on the course's problems, events at exact steps, determinism, NaN stop."""
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -189,6 +190,40 @@ def test_runner_steps_pauses_and_stops_without_blocking():
     assert run.step == s1
     assert runner.stop(2.0)
     assert not runner.alive
+
+
+def test_views_while_training_come_from_a_frozen_copy_on_the_view_thread():
+    from workbench.run.runner import FrozenRun
+    run = Run({"training": {"epochs": 1000}}, diagnostics=False)
+    runner = Runner(run)
+    calls = []
+
+    def view(src):
+        calls.append((threading.current_thread().name, type(src).__name__, src.step))
+        if isinstance(src, FrozenRun):
+            # a copy: the training thread goes on changing the run's own parameters
+            assert src.network.theta is not run.network.theta
+            assert src.gradient is not run.gradient
+            theta = src.network.theta.copy()
+            threading.Event().wait(0.02)
+            assert np.array_equal(theta, src.network.theta)
+        return src.step
+
+    runner.add_view("probe", view, hz=50.0)
+    runner.play()
+    deadline = threading.Event()
+    end = time.monotonic() + 20
+    while sum(c[0] == "workbench-views" for c in calls) < 3 and time.monotonic() < end:
+        deadline.wait(0.01)
+    runner.pause()
+    assert runner.wait_idle(10)
+    threads = {(name, kind) for name, kind, _ in calls}
+    assert ("workbench-views", "FrozenRun") in threads
+    # once training stops, the views are computed from the run itself, up to date
+    assert calls[-1][:2] == ("workbench-run", "Run") and calls[-1][2] == run.step
+    assert runner.latest().views["probe"] == run.step
+    assert runner.stop(2.0)
+    assert not any(t.name == "workbench-views" for t in threading.enumerate())
 
 
 def test_epochs_bound_the_threaded_run():

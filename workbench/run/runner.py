@@ -3,7 +3,10 @@
 The worker publishes an immutable :class:`Snapshot` after each chunk, at most about 30
 times a second (latest wins); readers call :meth:`Runner.latest` at any time without
 blocking the training thread. Heavy views (decision grid, histograms, per-unit maps) are
-registered as plain functions of the run and computed on the worker at a bounded rate.
+registered as plain functions of the run and computed on the worker's side at a bounded
+rate: while training, on the worker's view thread from a copy of what they read
+(:class:`FrozenRun`) as the next chunk trains; when training stops, on the worker itself
+from the run.
 """
 from __future__ import annotations
 
@@ -52,6 +55,54 @@ class View:
     value: Any = None
 
 
+class FrozenRun:
+    """What the worker views read, copied from a run at a step boundary: the network
+    (parameters copied), the gradient, the step and the unit statistics of the last
+    evaluation (a dict the run replaces, never changes). The views of a training run
+    are computed from it on the view thread while the next chunk trains."""
+    __slots__ = ("network", "gradient", "step", "unit_stats", "dataset", "config")
+
+    def __init__(self, run: Run):
+        self.network = run.network.copy()
+        self.gradient = run.gradient.copy()
+        self.step = run.step
+        self.unit_stats = run.unit_stats
+        self.dataset = run.dataset
+        self.config = run.config
+
+
+class _ViewThread:
+    """The worker's helper: computes views off the training thread, one job at a time.
+    ``idle`` is set while no job is queued or running."""
+
+    def __init__(self):
+        import queue
+        self._q: "queue.SimpleQueue" = queue.SimpleQueue()
+        self.idle = threading.Event()
+        self.idle.set()
+        self._thread = threading.Thread(target=self._loop, name="workbench-views",
+                                        daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            job = self._q.get()
+            if job is None:
+                return
+            try:
+                job()
+            finally:
+                self.idle.set()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self.idle.clear()
+        self._q.put(job)
+
+    def close(self, timeout: float = 2.0) -> None:
+        self._q.put(None)
+        self._thread.join(timeout)
+
+
 class Runner:
     """A Run on its own thread with start, pause, single step, epoch step and stop.
 
@@ -85,6 +136,7 @@ class Runner:
         self._rate = 0.0           # steps per second while training (no compile)
         self._busy = False         # the worker is inside a command right now
         self._tasks: list[Callable[[Run], Any]] = []
+        self._view_thread: _ViewThread | None = None
         self.error: BaseException | None = None
         self._publish(force=True)
 
@@ -252,14 +304,16 @@ class Runner:
                 elif not still:
                     self._status = FINISHED if run.finished else PAUSED
                 now = time.monotonic()
-                self._update_views(force=not still)
+                self._update_views(force=not still, training=still)
                 if not still or now - last_pub >= self._period:
                     self._publish(force=True)
                     last_pub = now
                 self._busy = False
+            self._close_view_thread()
             self._status = STOPPED
             self._publish(force=True)
         except BaseException as e:  # keep the app alive; the snapshot says what happened
+            self._close_view_thread()
             self.error = e
             self._status = ERROR
             self._message = f"{type(e).__name__}: {e}"
@@ -268,15 +322,44 @@ class Runner:
                 self._budget = 0
             self._publish(force=True)
 
-    def _update_views(self, force: bool = False) -> None:
+    def _update_views(self, force: bool = False, training: bool = False) -> None:
+        """Compute the views that are due (``force``: all of them, from the run, once any
+        job on the view thread is done). While ``training``, the due views are handed to
+        the view thread with a :class:`FrozenRun` and the worker goes on; their values
+        land in the snapshot published after they are done. A job still running then
+        makes the views wait for the next boundary (the rate bound stays)."""
         now = time.monotonic()
-        for v in self._views.values():
-            if force or now - v.last >= v.interval:
-                try:
-                    v.value = v.fn(self.run)
-                except Exception as e:  # a broken view must not stop training
-                    v.value = e
-                v.last = now
+        vt = self._view_thread
+        if force or not training:
+            if vt is not None:
+                vt.idle.wait()
+            due = [v for v in self._views.values() if force or now - v.last >= v.interval]
+            self._compute(due, self.run, now)
+            return
+        due = [v for v in self._views.values() if now - v.last >= v.interval]
+        if not due or (vt is not None and not vt.idle.is_set()):
+            return
+        if vt is None:
+            vt = self._view_thread = _ViewThread()
+        frozen = FrozenRun(self.run)
+        for v in due:
+            v.last = now
+        vt.submit(lambda: self._compute(due, frozen, now))
+
+    @staticmethod
+    def _compute(views: list[View], source, now: float) -> None:
+        for v in views:
+            try:
+                value = v.fn(source)
+            except Exception as e:  # a broken view must not stop training
+                value = e
+            v.value = value
+            v.last = now
+
+    def _close_view_thread(self) -> None:
+        if self._view_thread is not None:
+            self._view_thread.close()
+            self._view_thread = None
 
     def _publish(self, force: bool = False) -> None:
         run = self.run

@@ -82,8 +82,10 @@ class Panel(QtWidgets.QWidget):
     structure changes (rebuild plot items once); ``update_snapshot(snap)`` at about 30 Hz
     with the newest snapshot (update items in place with setData/setImage, cheap: a few
     ms at most; skip work when ``snap.seq`` has not changed). Heavy computations are
-    declared by :meth:`worker_views` and run on the training thread by the Runner at a
-    bounded rate; their results arrive in ``snap.views[name]``.
+    declared by :meth:`worker_views` and run by the Runner off the GUI thread at a
+    bounded rate (while training, on its view thread from a copy of the run's state:
+    ``run.network``, ``run.gradient``, ``run.step``, ``run.unit_stats``); their results
+    arrive in ``snap.views[name]``.
     """
     object_name: ClassVar[str] = "panel"
     title: ClassVar[str] = "Panel"

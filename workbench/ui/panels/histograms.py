@@ -1,6 +1,6 @@
 """Weight and gradient histograms per layer over time.
 
-The histograms are counted on the training thread (:meth:`WeightsPanel.worker_views`, at
+The histograms are counted on the worker's side (:meth:`WeightsPanel.worker_views`, at
 most :data:`HIST_HZ` times a second) over a fixed number of bins and a stable symmetric
 range per layer and kind: ``[-R, R]`` with R a power of two, doubled as soon as a value
 falls outside and halved only after the values stayed well inside for a while, so the
@@ -276,7 +276,7 @@ class WeightsPanel(TimePanel):
 
     @staticmethod
     def worker_views(ctx: RunContext) -> dict[str, tuple[Callable[[Any], Any], float]]:
-        """Count the histograms on the training thread, :data:`HIST_HZ` times a second."""
+        """Count the histograms off the GUI thread, :data:`HIST_HZ` times a second."""
         slices = [ctx.network.layer_slice(l) for l in range(ctx.n_layers)]
         ranges = HistogramRanges()
         ticks = itertools.count(1)
