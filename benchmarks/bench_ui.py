@@ -112,7 +112,7 @@ def live(seconds: float, warm: float = 1.0, shot: str | None = None,
         time.sleep(0.01)
     c.start()
     # the worker views' first computation may compile kernels (forward passes on the
-    # map grids) on the training thread: the measurement starts once every view came
+    # map grids) off the GUI thread: the measurement starts once every view came
     views = {name for p in win.panels for name in p.worker_views(c.ctx)}
     deadline = time.perf_counter() + 300.0
     while time.perf_counter() < deadline and not (
