@@ -1,4 +1,6 @@
 """Run: learning on the course's problems, events at exact steps, determinism, NaN stop."""
+import os
+import sys
 import threading
 import time
 
@@ -193,13 +195,18 @@ def test_runner_steps_pauses_and_stops_without_blocking():
 
 
 def test_views_while_training_come_from_a_frozen_copy_on_the_view_thread():
-    from workbench.run.runner import FrozenRun
+    from workbench.run.runner import VIEW_THREAD_NICE, FrozenRun
     run = Run({"training": {"epochs": 1000}}, diagnostics=False)
     runner = Runner(run)
     calls = []
 
+    nice = {}
+
     def view(src):
         calls.append((threading.current_thread().name, type(src).__name__, src.step))
+        if sys.platform.startswith("linux"):
+            nice[threading.current_thread().name] = os.getpriority(
+                os.PRIO_PROCESS, threading.get_native_id())
         if isinstance(src, FrozenRun):
             # a copy: the training thread goes on changing the run's own parameters
             assert src.network.theta is not run.network.theta
@@ -222,6 +229,8 @@ def test_views_while_training_come_from_a_frozen_copy_on_the_view_thread():
     # once training stops, the views are computed from the run itself, up to date
     assert calls[-1][:2] == ("workbench-run", "Run") and calls[-1][2] == run.step
     assert runner.latest().views["probe"] == run.step
+    if sys.platform.startswith("linux"):   # the views yield the cores to training
+        assert nice["workbench-views"] == min(19, nice["workbench-run"] + VIEW_THREAD_NICE)
     assert runner.stop(2.0)
     assert not any(t.name == "workbench-views" for t in threading.enumerate())
 
