@@ -116,6 +116,8 @@ class _ViewThread:
                 return
             try:
                 job()
+            except Exception:  # noqa: BLE001 - the views catch their own; never die
+                pass
             finally:
                 self.idle.set()
 
