@@ -10,6 +10,8 @@ from the run.
 """
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -60,15 +62,13 @@ class FrozenRun:
     (parameters copied), the gradient, the step and the unit statistics of the last
     evaluation (a dict the run replaces, never changes). The views of a training run
     are computed from it on the view thread while the next chunk trains."""
-    __slots__ = ("network", "gradient", "step", "unit_stats", "dataset", "config")
+    __slots__ = ("network", "gradient", "step", "unit_stats")
 
     def __init__(self, run: Run):
         self.network = run.network.copy()
         self.gradient = run.gradient.copy()
         self.step = run.step
         self.unit_stats = run.unit_stats
-        self.dataset = run.dataset
-        self.config = run.config
 
 
 #: How much nicer than the process the view thread runs (Linux): with the GUI, the
@@ -84,8 +84,6 @@ def _lower_this_threads_priority(nice: int) -> None:
     """Raise the calling thread's nice value by ``nice`` (Linux only: there a thread is a
     task with its own priority; elsewhere PRIO_PROCESS with a thread id would name a
     process, so nothing is done)."""
-    import os
-    import sys
     if not sys.platform.startswith("linux") or nice <= 0:
         return
     try:
@@ -369,8 +367,6 @@ class Runner:
         if vt is None:
             vt = self._view_thread = _ViewThread()
         frozen = FrozenRun(self.run)
-        for v in due:
-            v.last = now
         vt.submit(lambda: self._compute(due, frozen, now))
 
     @staticmethod

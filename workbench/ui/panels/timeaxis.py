@@ -519,9 +519,10 @@ class StepAxisGroup:
     """Time plots that show the same range of steps (x linked by replication).
 
     While ``follow`` is on (the start, and after :meth:`reset`), the range is ``[0, hi]``
-    with ``hi`` a round number (:func:`step_ceil`) 15-67 % beyond the newest step: the curves grow into the
-    free space and the axis rescales only when they reach its end (not every frame, which
-    would also make every curve recompute its display every frame); a zoom or pan by the user on any member turns it off and is
+    with ``hi`` a round number (:func:`step_ceil`) 15-67 % beyond the newest step: the
+    curves grow into the free space and the axis rescales only when they reach its end
+    (not every frame, which would also make every curve recompute its display every
+    frame); a zoom or pan by the user on any member turns it off and is
     copied to the others, which keep it until reset. Only members that are on screen are
     moved; a member that comes on screen calls :meth:`sync` (pyqtgraph's own x links
     would also re-clip every hidden curve on every frame, and line plots of different
@@ -622,13 +623,19 @@ class StepAxisGroup:
         self.set_extent(self.extent)
 
 
-def nice_ceil(x: float) -> float:
-    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten >= ``x``."""
+def _round_up(x: float, mantissas: tuple[float, ...]) -> float:
+    """The smallest of ``mantissas`` (ascending, within [1, 10]) times a power of ten that
+    is >= ``x`` (> 0)."""
     e = 10.0 ** math.floor(math.log10(x))
-    for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
+    for m in mantissas:
         if m * e >= x * (1 - 1e-12):
             return m * e
     return 10.0 * e  # pragma: no cover
+
+
+def nice_ceil(x: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten >= ``x``."""
+    return _round_up(x, (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0))
 
 
 def step_ceil(x: float) -> float:
@@ -639,13 +646,10 @@ def step_ceil(x: float) -> float:
     plot's axis with its grid (4-5 ms a plot, seven to nine plots), and with ten ends a
     decade W2 in the window moved it about once a second. Those repaints were most of
     the 10 ms timer's p99 lateness in bench_ui (29.5-30.4 ms in three runs; 23.9-26.6
-    with six ends, 19.4-20.4 with 1, 2, 5, which left the curves on 40-50 % of the plot after a move).
+    with six ends, 19.4-20.4 with 1, 2, 5, which left the curves on 40-50 % of the plot
+    after a move).
     """
-    e = 10.0 ** math.floor(math.log10(x))
-    for m in (1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0):
-        if m * e >= x * (1 - 1e-12):
-            return m * e
-    return 10.0 * e  # pragma: no cover
+    return _round_up(x, (1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0))
 
 
 _GROUPS: "weakref.WeakKeyDictionary[Any, StepAxisGroup]" = weakref.WeakKeyDictionary()
