@@ -158,6 +158,28 @@ def test_per_step_metrics_are_consistent():
     assert 0.0 <= h["dead"][0, 0] <= 1.0 and h["sat"][0, 0] == 0.0
 
 
+def test_history_keeps_every_evaluation_row():
+    """Evaluation rows: None (no accuracy in regression, no test split) is NaN, the per-layer
+    fractions are rows, and the arrays grow past their first capacity without loss."""
+    from workbench.run.history import History
+    h = History(2)
+    rows = [{"step": 10 * i, "epoch": i / 3, "train_loss": 1.0 / (i + 1), "test_loss": None,
+             "train_acc": None, "test_acc": 0.5, "eval_dead": [0.25 * (i % 5), 0.0],
+             "eval_sat": [0.0, 1.0]} for i in range(1500)]      # capacity starts at 1024
+    for r in rows:
+        h.append_evaluation(r)
+    e = h.evals()
+    assert h.n_evals == 1500
+    assert np.array_equal(e["step"], 10.0 * np.arange(1500))
+    assert np.array_equal(e["train_loss"], 1.0 / np.arange(1, 1501))
+    assert np.isnan(e["test_loss"]).all() and np.isnan(e["train_acc"]).all()
+    assert e["eval_dead"].shape == (1500, 2) and e["eval_dead"].dtype == np.float32
+    assert np.array_equal(e["eval_dead"][:, 0], 0.25 * (np.arange(1500) % 5))
+    assert np.array_equal(e["eval_sat"], np.tile([0.0, 1.0], (1500, 1)))
+    h.truncate(100)                                     # rewinds keep steps <= 100
+    assert h.n_evals == 11
+
+
 def test_dead_relu_layer_is_reported_dead():
     run = Run({"model": {"hidden": [[8, "relu"]], "bias_init": -50.0}}, diagnostics=False)
     run.run_steps(3)

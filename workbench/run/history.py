@@ -27,12 +27,23 @@ class _Grow:
         m = values.shape[0]
         need = self.n + m
         if need > self.buf.shape[0]:
-            cap = max(need, 2 * self.buf.shape[0])
-            new = np.zeros((cap,) + self.buf.shape[1:], dtype=self.buf.dtype)
-            new[:self.n] = self.buf[:self.n]
-            self.buf = new
+            self._grow(need)
         self.buf[self.n:need] = values
         self.n = need
+
+    def push(self, value) -> None:
+        """Append one entry (a scalar, or one row of a 2-D array)."""
+        n = self.n
+        if n == self.buf.shape[0]:
+            self._grow(n + 1)
+        self.buf[n] = value
+        self.n = n + 1
+
+    def _grow(self, need: int) -> None:
+        cap = max(need, 2 * self.buf.shape[0])
+        new = np.zeros((cap,) + self.buf.shape[1:], dtype=self.buf.dtype)
+        new[:self.n] = self.buf[:self.n]
+        self.buf = new
 
     def truncate(self, n: int) -> None:
         self.n = min(self.n, n)
@@ -67,6 +78,8 @@ class History:
         self._e = {f: _Grow(None, np.float64) for f in EVAL_FIELDS}
         self._e["eval_dead"] = _Grow(n_layers, np.float32)
         self._e["eval_sat"] = _Grow(n_layers, np.float32)
+        self._eval_pairs = [(f, self._e[f]) for f in EVAL_FIELDS + ("eval_dead",
+                                                                     "eval_sat")]
 
     @property
     def n_steps(self) -> int:
@@ -82,11 +95,12 @@ class History:
                 self._s[f].append(getattr(chunk, f))
 
     def append_evaluation(self, row: dict) -> None:
-        for f in EVAL_FIELDS:
-            v = row[f]
-            self._e[f].append(np.array([np.nan if v is None else v], dtype=np.float64))
-        self._e["eval_dead"].append(np.asarray(row["eval_dead"], np.float32)[None, :])
-        self._e["eval_sat"].append(np.asarray(row["eval_sat"], np.float32)[None, :])
+        """One evaluation row; ``None`` (accuracy of a regression, test values without a
+        test split) is stored as NaN."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            for f, g in self._eval_pairs:
+                v = row[f]
+                g.push(np.nan if v is None else v)
 
     def truncate(self, step: int) -> None:
         """Drop everything after ``step`` (used when a run is rewound)."""

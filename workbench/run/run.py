@@ -248,6 +248,8 @@ class Run:
         self._lock = threading.Lock()
         self._unit_off = np.zeros(int(net.layout.acum[-1] - net.layout.units[0]), np.int64)
         self._unit_sat = np.zeros_like(self._unit_off)
+        units = net.layout.units[1:]
+        self._unit_layers = (np.repeat(np.arange(net.n_layers), units), units)
         self.unit_stats = {"off": self._unit_off.copy(), "sat": self._unit_sat.copy(), "n": n}
         self._eval_every_arg = eval_every
         self._chunk_state = None
@@ -539,7 +541,10 @@ class Run:
         self.compute_seconds += time.perf_counter() - tic
         if job is not None:   # the evaluation of the step this chunk started from
             self._finish_evaluation(job)
-        lr = self.hp["lr"] / (1.0 + self.hp["decay"] * (t0 + np.arange(done)))
+        if self.hp["decay"]:
+            lr = self.hp["lr"] / (1.0 + self.hp["decay"] * (t0 + np.arange(done)))
+        else:
+            lr = np.full(done, self.hp["lr"])       # lr / (1 + 0 t): the same bits
         chunk = Chunk(start, out["loss"][:done].copy(), lr, out["flags"][:done].copy(),
                       *(out[f][:done].copy() for f in ("gnorm", "wnorm", "uratio",
                                                          "dead", "sat")))
@@ -611,10 +616,8 @@ class Run:
         self.unit_stats = {"off": self._unit_off.copy(), "sat": self._unit_sat.copy(), "n": n}
         # per layer, the share of its units off on 99 % / saturated on 90 % of the samples
         # (one bincount each: per-layer np.mean calls were a third of this method)
-        lay = self.network.layout
-        units = lay.units[1:]
-        layer_of_unit = np.repeat(np.arange(lay.n_layers), units)
-        L = lay.n_layers
+        layer_of_unit, units = self._unit_layers
+        L = units.shape[0]
         dead = (np.bincount(layer_of_unit, self._unit_off >= 0.99 * n, L) / units).tolist()
         satf = (np.bincount(layer_of_unit, self._unit_sat >= 0.9 * n, L) / units).tolist()
         row = {"step": step, "epoch": epoch, "train_loss": tl,
