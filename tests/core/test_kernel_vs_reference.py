@@ -136,3 +136,31 @@ def test_blas_sized_layers_match_the_reference(hidden, batch, expect):
     assert run.epoch >= 1          # an epoch's last, smaller batch was trained too
     assert np.max(np.abs(run.network.theta - ref.theta)) < 1e-12
     assert np.allclose(run.history.steps()["loss"], ref.losses, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_every_hand_loop_of_the_affine_map_sums_in_the_same_order(dtype):
+    """z = b + a_0 W_0 + a_1 W_1 + ..., term by term in that order, on each of the hand
+    loops of _affine (W transposed into scratch from 4 units and 4 samples, samples inside
+    for fewer than 4 units, the plain loop for smaller batches): bit for bit the same as
+    the sum in that order in NumPy, so no path changes a trained parameter's bits."""
+    rng = np.random.default_rng(3)
+    paths = set()
+    for r, n_in, B in itertools.product([1, 2, 3, 4, 8, 13], [1, 2, 7], [1, 3, 4, 10]):
+        if B * n_in * r >= K._BLAS_MIN:
+            continue
+        W = rng.normal(size=(r, n_in)).astype(dtype)
+        b = rng.normal(size=r).astype(dtype)
+        a = rng.normal(size=(B, n_in)).astype(dtype)
+        theta = np.concatenate([np.zeros(3, dtype), W.ravel(), b])   # layer at offset 3
+        want = np.tile(b, (B, 1))
+        for k in range(n_in):
+            want = want + a[:, [k]] * W[:, k][None, :]
+        dst = np.full(5 + B * r, np.nan, dtype)
+        tbuf = np.zeros(r * n_in + 1, dtype)
+        K._affine(theta, 3, r, n_in, a.ravel(), 0, dst, 5, B, tbuf)
+        assert np.array_equal(dst[5:].reshape(B, r), want), (r, n_in, B)
+        assert np.isnan(dst[:5]).all()
+        paths.add("wt" if B >= K._WT_MIN_BATCH and r >= K._WT_MIN_ROWS else
+                  "cols" if B >= K._WT_MIN_BATCH else "plain")
+    assert paths == {"wt", "cols", "plain"}
