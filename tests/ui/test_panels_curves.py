@@ -300,6 +300,53 @@ def test_per_layer_curves_hold_the_history_in_layer_colours(qtbot, run_with_even
     assert ratio.target.value() == pytest.approx(1e-3)
 
 
+@pytest.mark.parametrize("cls", CURVE_CLASSES)
+def test_a_legend_wider_than_its_plot_steps_aside(qtbot, run_with_event, cls):
+    """Docks side by side can make a plot narrower than its legend, which then stuck out
+    over the axis, cut off: it hides, and comes back when the plot is wide again."""
+    run = run_with_event
+    p = make(qtbot, cls, run, show=True)
+    p.update_snapshot(snapshot(run, 1))
+    legend, vb = p.plot.legend, p.plot.getViewBox()
+    qtbot.waitUntil(lambda: vb.width() > 400)
+    assert legend.isVisible() and legend.width() > 40
+    p.resize(int(legend.width()) + 60, 320)         # the view is narrower than that
+    qtbot.wait(100)
+    # the loss panel's row of controls keeps it wider than its legend; the per-layer
+    # panels (the screenshot that showed cut-off legends) get narrower
+    assert legend.isVisible() == (legend.width() + 18 <= vb.width())
+    if cls is not curves.LossPanel:
+        assert not legend.isVisible()
+    p.resize(900, 320)
+    qtbot.waitUntil(legend.isVisible)
+
+
+@pytest.mark.parametrize("lo,hi,width", [(0, 80_000, 90), (0, 80_000, 160), (-2_000, 100_000, 80),
+                                         (0, 1_500, 60), (0, 120_000, 700), (0, 37, 50)])
+def test_step_axis_labels_never_run_into_each_other(qtbot, lo, hi, width):
+    """A plot in a narrow dock printed "40000" and "60000" into each other: the labels
+    that are drawn (pyqtgraph drops one that sticks out of the axis) are now a gap apart,
+    at 1, 2, 5 x 10^k, and at least one is drawn."""
+    axis = T.StepAxis("bottom")
+    levels = axis.tickSpacing(float(lo), float(hi), float(width))
+    spacing = levels[0][0]
+    assert len(levels) == 2 and levels[1][0] < spacing
+    m = spacing / 10.0 ** math.floor(math.log10(spacing) + 1e-9)
+    assert min(abs(m - k) for k in (1.0, 2.0, 5.0)) < 1e-9
+    labels = axis.drawn_labels(float(lo), float(hi), float(width), spacing)
+    assert labels
+    for (xa, wa), (xb, wb) in zip(labels, labels[1:]):
+        assert xb - xa >= (wa + wb) / 2 + 4
+    if width >= 500:                    # a wide plot keeps pyqtgraph's own choice
+        assert spacing == pg.AxisItem("bottom").tickSpacing(float(lo), float(hi),
+                                                             float(width))[0][0]
+    else:                               # where pyqtgraph's labels collided
+        own = pg.AxisItem("bottom").tickSpacing(float(lo), float(hi), float(width))[0][0]
+        own_labels = axis.drawn_labels(float(lo), float(hi), float(width), own)
+        assert spacing > own or all(b[0] - a[0] >= (a[1] + b[1]) / 2 + 4
+                                    for a, b in zip(own_labels, own_labels[1:]))
+
+
 # --- histograms ---------------------------------------------------------------------------------
 def test_histogram_rows_grow_and_the_current_one_counts_every_parameter(qtbot):
     run = Run(SMALL, diagnostics=False)

@@ -708,6 +708,52 @@ class SteadyViewBox(pg.ViewBox):
         return (lo - m, hi + m)
 
 
+class StepAxis(pg.AxisItem):
+    """The step axis, whose labels never run into each other. pyqtgraph always draws
+    2.25 intervals or more, so a plot in a narrow dock printed "40000" and "60000" into
+    each other. Here the major spacing grows 1, 2, 5 times a power of ten until the
+    labels that are drawn (pyqtgraph drops one that would stick out of the axis) are a
+    gap apart, keeping at least one; the next smaller spacing stays as the minor ticks."""
+
+    LABEL_GAP = 8  # pixels between two labels
+
+    def drawn_labels(self, lo: float, hi: float, size: float, spacing: float):
+        """(pixel centre, width) of the labels of major ticks ``spacing`` apart that fit
+        inside the axis."""
+        metrics = QtGui.QFontMetrics(self.style.get("tickFont") or self.font())
+        first = math.ceil(lo / spacing - 1e-9)
+        values = [k * spacing for k in range(first, math.floor(hi / spacing + 1e-9) + 1)]
+        out = []
+        for v, text in zip(values, self.tickStrings(values, 1.0, spacing)):
+            x = (v - lo) / (hi - lo) * size
+            w = metrics.horizontalAdvance(text)
+            if x - w / 2 >= 0 and x + w / 2 <= size:
+                out.append((x, w))
+        return out
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float):
+        levels = super().tickSpacing(minVal, maxVal, size)
+        lo, hi = min(minVal, maxVal), max(minVal, maxVal)
+        if not levels or hi - lo <= 0 or size <= 0 or self._tickSpacing is not None:
+            return levels
+
+        def apart(labels):
+            return all(b[0] - a[0] >= (a[1] + b[1]) / 2 + self.LABEL_GAP
+                       for a, b in zip(labels, labels[1:]))
+
+        major = levels[0][0]
+        minor = levels[1][0] if len(levels) > 1 else major / 2.0
+        for _ in range(40):
+            if apart(self.drawn_labels(lo, hi, size, major)):
+                break
+            m = major / 10.0 ** math.floor(math.log10(major) + 1e-9)
+            bigger = major * (2.5 if 1.9 < m < 2.1 else 2.0)
+            if not self.drawn_labels(lo, hi, size, bigger):
+                break                   # keep a label rather than none
+            minor, major = major, bigger
+        return [(major, 0.0), (minor, 0.0)]
+
+
 class ValueAxis(pg.AxisItem):
     """A y axis that, on a log scale, labels only 1, 2 and 5 times a power of ten (the
     default labels every minor tick, and the labels run into each other)."""
@@ -843,7 +889,8 @@ class TimePanel(Panel):
     def _add_time_plot(self, y_label: str, y_units: str | None = None, row: int | None = None,
                        col: int | None = None, show_x_label: bool = True) -> pg.PlotItem:
         plot = self.graphics.addPlot(row=row, col=col, viewBox=SteadyViewBox(),
-                                     axisItems={"left": ValueAxis("left")})
+                                     axisItems={"left": ValueAxis("left"),
+                                                "bottom": StepAxis("bottom")})
         plot.hideButtons()              # our "Reset view" replaces the corner "A"
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setLabel("left", y_label, units=y_units)
@@ -868,6 +915,19 @@ class TimePanel(Panel):
         in light and dark themes)."""
         legend = plot.addLegend(offset=offset, labelTextSize="8pt", brush=_label_fill())
         cache_painting(legend)
+        if not getattr(legend, "_wb_fits", False):     # addLegend returns the same one
+            legend._wb_fits = True
+            vb = plot.getViewBox()
+            margin = abs(offset[0]) + 8
+
+            def fit(*_):
+                # a legend wider than its plot (docks side by side) would stick out over
+                # the axis, cut off; it comes back when the plot is wide enough again
+                w = vb.width()
+                fits = w <= 0 or legend.width() + margin <= w
+                if legend.isVisible() != fits:
+                    legend.setVisible(fits)
+            vb.sigResized.connect(fit)
         return legend
 
     def _curve(self, name: str, plot: pg.PlotItem, color: str, width: float = 1.5,
