@@ -298,6 +298,10 @@ def test_per_layer_curves_hold_the_history_in_layer_colours(qtbot, run_with_even
     ratio.log_box.setChecked(False)
     assert ratio.band_region() == pytest.approx((1e-4, 1e-2))
     assert ratio.target.value() == pytest.approx(1e-3)
+    # the target's label stays readable over the curves (it sat under the data)
+    from PySide6 import QtCore
+    assert ratio.target.zValue() > max(c.zValue() for c in ratio._curves.values())
+    assert ratio.target.label.fill.style() != QtCore.Qt.BrushStyle.NoBrush
 
 
 @pytest.mark.parametrize("cls", CURVE_CLASSES)
