@@ -19,7 +19,9 @@ evaluations, no diagnostics; every per-step metric still on). NumPy and PyTorch 
 evaluations and compute no metrics. Also reports the cold compile time of the
 kernels (in a fresh process with an empty cache), the time from process start to the
 end of its first trained step with a warm cache (the process's exit, about 0.2 s of
-Numba teardown, reported apart), and the cost of the diagnostics: paired rounds of
+Numba teardown, reported apart; the cold start's exit also waits for the probe kernels,
+which a cold warm-up leaves compiling in a background process), and the cost of the
+diagnostics: paired rounds of
 the workload with the Monitor on and off (order swapped each round, each side at least
 50 ms), the median of the per-round costs, with quartiles.
 """
@@ -240,7 +242,10 @@ from workbench.run import Run
 from workbench.core import warmup
 r = Run({'data': {'name': 'spiral', 'n_samples': 200}, 'model': {'hidden': [[8, 'tanh']]}})
 warmup(); r.run_steps(1)
-print(time.time(), time.perf_counter() - t0)
+print(time.time(), time.perf_counter() - t0, flush=True)
+import sys
+for p in sys.modules["workbench.core.warmup"]._background:   # the probes, compiling on
+    p.wait()
 """
 
 

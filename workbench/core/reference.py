@@ -97,6 +97,19 @@ def loss_and_dz(loss: str, out: str, z: np.ndarray, Y: np.ndarray):
     return float(np.maximum(0.0, 1 - tz).sum()), np.where(tz < 1, -t, 0.0)
 
 
+def mean_loss(weights, acts, loss, X, Y, block: int = 4096) -> float:
+    """Mean loss (no penalty) of a forward pass, in blocks of rows (no gradients): what
+    code that must not compile a kernel uses (a run built on the GUI thread)."""
+    total = 0.0
+    for s in range(0, X.shape[0], block):
+        a = X[s:s + block]
+        for (W, b), f in zip(weights[:-1], acts[:-1]):
+            a = activate(f, a @ W.T + b)
+        W, b = weights[-1]
+        total += loss_and_dz(loss, acts[-1], a @ W.T + b, Y[s:s + block])[0]
+    return total / max(1, X.shape[0])
+
+
 def loss_and_grad(weights, acts, loss, X, Y, l1=0.0, l2=0.0):
     """Mean loss (penalty included) and gradients [(dW, db)] by backpropagation."""
     a_s, z_s = [X], []

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core import reductions as RD
+from ..core.reference import mean_loss
 from . import rules as R
 
 TAIL = 32          # losses kept across chunks (diverging level, full-batch zig-zag)
@@ -168,7 +169,13 @@ class Monitor:
         m.update(init="he" if relu else "xavier", init_scale=1.0, bias_init=0.0)
         net = Network(self.network.n_inputs, self.network.n_outputs, m, seed=self.seed)
         try:
-            loss, _ = net.loss_and_flat_grad(self.X, self.Y)
+            # in NumPy: a run is built on the GUI thread too, and the loss kernel would
+            # compile there on a cold cache (20 s of a frozen window on the first launch)
+            with np.errstate(all="ignore"):
+                loss = mean_loss([(W.astype(np.float64), b.astype(np.float64))
+                                  for W, b in net.weights], net.activations_names,
+                                 net.loss, np.asarray(self.X, np.float64),
+                                 np.asarray(self.Y, np.float64))
         except Exception:  # noqa: BLE001 - an odd config must not stop the run
             loss = float("nan")
         norms = np.array([np.linalg.norm(W) for W, _ in net.weights])

@@ -177,7 +177,7 @@ def execute_task(task: dict) -> dict:
     """Train one task and return its result (never raises; see the module docstring)."""
     try:  # compile (or load) the kernels before the clock starts: wall_s is training
         from ..core import warmup
-        warmup(np.dtype(task["config"]["training"]["precision"]))
+        warmup(np.dtype(task["config"]["training"]["precision"]), parallel=False)
     except Exception:  # a bad config is reported below, by the run itself
         pass
     t0 = time.perf_counter()
@@ -201,7 +201,7 @@ def execute_task(task: dict) -> dict:
                 res["session_note"] = "session recording is not available"
         ds = build_dataset(task)
         run = Run(task["config"], dataset=ds, session=session)
-        warmup(run.dtype)
+        warmup(run.dtype, parallel=False)
         if task.get("train_fraction") is not None:
             res["extra"]["n_train"] = int(run.n_train)
         res["extra"].update(kind(run, task) or {})
@@ -240,13 +240,14 @@ def execute_task(task: dict) -> dict:
 
 def init_pool_worker() -> None:
     """Process-pool initializer: one BLAS thread, Ctrl-C left to the parent, kernels
-    compiled (or loaded from Numba's cache) once."""
+    compiled (or loaded from Numba's cache) once, here (the pool's workers are the
+    parallelism: no compile children per worker)."""
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from threadpoolctl import threadpool_limits
     threadpool_limits(1)
     from ..core import warmup
-    warmup(np.float64)
+    warmup(np.float64, parallel=False)
 
 
 _DASK_READY = False
@@ -259,7 +260,7 @@ def execute_task_dask(task: dict) -> dict:
     from threadpoolctl import threadpool_limits
     if not _DASK_READY:
         from ..core import warmup
-        warmup(np.float64)
+        warmup(np.float64, parallel=False)
         _DASK_READY = True
     with threadpool_limits(1):
         return execute_task(task)
