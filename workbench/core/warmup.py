@@ -4,8 +4,9 @@ A cold cache (a new install, a changed kernel) costs about 40 s of compiling the
 training and evaluation kernels per precision on a 2-core machine, and 30 s more for the
 probes a window computes later (activations of every unit, gradients, histograms, the
 diagnostics' reduction); Numba compiles one function at a time per process (its compiler
-lock). So a cold :func:`warmup` first has child processes compile all of them into the
-cache side by side (:data:`CHILD_PARTS`, about equal thirds), then loads what training
+lock). So a cold :func:`warmup` has two child processes compile the training and the
+evaluation kernels into the cache side by side and waits for them, starts a third for
+the probes that runs on in the background (:data:`CHILD_PARTS`), and loads what training
 needs here from the cache. A warm cache is loaded directly.
 """
 from __future__ import annotations
