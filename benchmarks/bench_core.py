@@ -244,8 +244,7 @@ r = Run({'data': {'name': 'spiral', 'n_samples': 200}, 'model': {'hidden': [[8, 
 warmup(); r.run_steps(1)
 print(time.time(), time.perf_counter() - t0, flush=True)
 import sys
-for p in sys.modules["workbench.core.warmup"]._background:   # the probes, compiling on
-    p.wait()
+sys.modules["workbench.core.warmup"].wait_for_background()   # the probes, compiling on
 """
 
 

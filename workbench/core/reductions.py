@@ -202,3 +202,13 @@ def reduce_chunk(loss, uratio, wnorm, gnorm, tail, min_wnorm, ia, res, scratch):
         n = n + nup if last_down < 0 else nup - 1 - last_down
     res[R_DBL] = n
     res[R_PREV_BLOCK] = seq[seq.shape[0] - 1]
+
+
+def compile_reduce_chunk() -> None:
+    """Call :func:`reduce_chunk` once with tiny arrays (compiles it, or loads it from
+    Numba's cache): what the Monitor's warm-up and the warm-up's children run."""
+    m, L = 12, 2
+    g = np.full((m, L), 0.1)
+    reduce_chunk(np.linspace(1.0, 0.5, m), g.copy(), np.ones((m, L)), g, np.zeros(WINDOW),
+                 np.zeros(L), np.array([m, 0, 2, 0, 0, 0], np.int64), np.zeros(N_RESULTS),
+                 np.zeros(WINDOW))

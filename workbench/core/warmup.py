@@ -21,6 +21,8 @@ import numpy as np
 
 _done: set[str] = set()
 _lock = threading.Lock()
+#: children still compiling in the background (kept so they are reaped, not zombies)
+_background: list[subprocess.Popen] = []
 #: what :func:`warmup` loads in this process: what a training step and an evaluation use
 PARTS = ("train", "eval")
 #: what the children compile on a cold cache, one part each (measured here: about 24, 19
@@ -76,13 +78,8 @@ def compile_part(part: str, dtype_name: str, in_child: bool = False) -> None:
                       np.zeros(1, np.uint64), 4, 0, -1, z, a, d, yb, o1, o2, o2.copy(),
                       o2.copy(), o2.copy(), o2.copy(), np.zeros(1, np.int8))
         if in_child:                    # the diagnostics' per-chunk reduction
-            from . import reductions as RD
-            m, L = 12, 2
-            g = np.full((m, L), 0.1)
-            RD.reduce_chunk(np.linspace(1.0, 0.5, m), g.copy(), np.ones((m, L)), g,
-                            np.zeros(RD.WINDOW), np.zeros(L),
-                            np.array([m, 0, 2, 0, 0, 0], np.int64),
-                            np.zeros(RD.N_RESULTS), np.zeros(RD.WINDOW))
+            from .reductions import compile_reduce_chunk
+            compile_reduce_chunk()
     elif part == "eval":
         off = np.zeros(3, np.int64)
         K.evaluate(net.theta, *lay.args(), 1, 0.0, 0.0, X, Y, 1, True, 256, off, off.copy())
@@ -139,5 +136,11 @@ def compile_in_children(dtype_name: str) -> dict[str, int | None]:
     return codes
 
 
-#: children still compiling in the background (kept so they are reaped, not zombies)
-_background: list[subprocess.Popen] = []
+def wait_for_background(timeout: float | None = None) -> None:
+    """Wait for the children still compiling in the background (a benchmark that times
+    what comes next)."""
+    for proc in _background:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass

@@ -100,13 +100,7 @@ class Monitor:
         with cls._warm_lock:
             if cls._warm:
                 return
-            m, L = 12, 2
-            loss = np.linspace(1.0, 0.5, m)
-            g = np.full((m, L), 0.1)
-            ia = np.array([m, 0, 2, 0, 0, 0], np.int64)
-            RD.reduce_chunk(loss, g.copy(), np.ones((m, L)), g, np.zeros(TAIL),
-                            np.zeros(L), ia, np.zeros(RD.N_RESULTS),
-                            np.zeros(max(WINDOW, TAIL)))
+            RD.compile_reduce_chunk()
             cls._warm = True
 
     def __init__(self, run):
@@ -172,9 +166,8 @@ class Monitor:
             # in NumPy: a run is built on the GUI thread too, and the loss kernel would
             # compile there on a cold cache (20 s of a frozen window on the first launch)
             with np.errstate(all="ignore"):
-                loss = mean_loss([(W.astype(np.float64), b.astype(np.float64))
-                                  for W, b in net.weights], net.activations_names,
-                                 net.loss, np.asarray(self.X, np.float64),
+                loss = mean_loss(net.weights, net.activations_names, net.loss,
+                                 np.asarray(self.X, np.float64),
                                  np.asarray(self.Y, np.float64))
         except Exception:  # noqa: BLE001 - an odd config must not stop the run
             loss = float("nan")

@@ -23,7 +23,7 @@ from superqt import QLabeledDoubleSlider
 
 from ..context import RunContext, layer_color
 from .timeaxis import (TEST_COLOR, THICK_BUCKETS, THICK_LOD_MIN_POINTS, TRAIN_COLOR,
-                       EMACache, PeakDecimator, TimePanel, _label_fill)
+                       EMACache, PeakDecimator, TimePanel, label_fill)
 
 DASH = QtCore.Qt.PenStyle.DashLine
 RATIO_TARGET = 1e-3          # the rule of thumb: each step changes weights by ~0.1 %
@@ -266,7 +266,7 @@ class UpdateRatioPanel(_PerLayerPanel):
                                       label="target 1e-3",
                                       labelOpts={"position": 0.02, "color": "#2ca02c",
                                                  "anchors": [(0, 1), (0, 1)],
-                                                 "fill": _label_fill()})
+                                                 "fill": label_fill()})
         self.target.setZValue(5)        # above the curves, like the event markers: the
         self.plot.addItem(self.target, ignoreBounds=True)    # label was under the data
         self._on_log_changed(self.log_y_default)

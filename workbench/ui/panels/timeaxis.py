@@ -387,7 +387,7 @@ def label_events(events: Iterable[dict], hp0: dict | None = None) -> list[tuple[
     return out
 
 
-def _label_fill() -> QtGui.QBrush:
+def label_fill() -> QtGui.QBrush:
     """The plot background, half transparent: labels stay readable over curves in light
     and dark themes."""
     bg = pg.mkColor(pg.getConfigOption("background"))
@@ -463,7 +463,7 @@ class EventMarkers:
                 pen=pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DashLine),
                 # placed on their three heights below (_place_labels)
                 label=text, labelOpts={"position": 0.03, "color": color,
-                                       "anchors": [(0, 1), (0, 1)], "fill": _label_fill()})
+                                       "anchors": [(0, 1), (0, 1)], "fill": label_fill()})
             line.setZValue(5)
             self.plot.addItem(line, ignoreBounds=True)
             self._lines.append(line)
@@ -481,7 +481,7 @@ class EventMarkers:
                 pos=step, angle=90, movable=False, pen=pg.mkPen(color, width=width),
                 label=label, labelOpts={"position": 0.6, "color": color,
                                         "anchors": [(0, 0.5), (0, 0.5)],
-                                        "fill": _label_fill()} if label else None)
+                                        "fill": label_fill()} if label else None)
             current.setZValue(6)
             self.plot.addItem(current, ignoreBounds=True)
         current.setValue(step)
@@ -743,14 +743,15 @@ class StepAxis(pg.AxisItem):
 
         major = levels[0][0]
         minor = levels[1][0] if len(levels) > 1 else major / 2.0
+        labels = self.drawn_labels(lo, hi, size, major)
         for _ in range(40):
-            if apart(self.drawn_labels(lo, hi, size, major)):
+            if apart(labels):
                 break
-            m = major / 10.0 ** math.floor(math.log10(major) + 1e-9)
-            bigger = major * (2.5 if 1.9 < m < 2.1 else 2.0)
-            if not self.drawn_labels(lo, hi, size, bigger):
+            bigger = _round_up(1.5 * major, (1.0, 2.0, 5.0, 10.0))   # the next 1-2-5
+            bigger_labels = self.drawn_labels(lo, hi, size, bigger)
+            if not bigger_labels:
                 break                   # keep a label rather than none
-            minor, major = major, bigger
+            minor, major, labels = major, bigger, bigger_labels
         return [(major, 0.0), (minor, 0.0)]
 
 
@@ -913,7 +914,7 @@ class TimePanel(Panel):
     def _add_legend(self, plot: pg.PlotItem, offset=(-10, 10)) -> pg.LegendItem:
         """A legend over a half-transparent patch of the background (readable over data
         in light and dark themes)."""
-        legend = plot.addLegend(offset=offset, labelTextSize="8pt", brush=_label_fill())
+        legend = plot.addLegend(offset=offset, labelTextSize="8pt", brush=label_fill())
         cache_painting(legend)
         if not getattr(legend, "_wb_fits", False):     # addLegend returns the same one
             legend._wb_fits = True
