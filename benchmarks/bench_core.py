@@ -44,6 +44,7 @@ import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from workbench.core import warmup  # noqa: E402
+from workbench.core.threads import describe, numeric_libraries  # noqa: E402
 from workbench.data import Dataset  # noqa: E402
 from workbench.run import Run  # noqa: E402
 
@@ -294,6 +295,9 @@ def main() -> int:
         wl = {k: v for k, v in wl.items() if k in args.only.split(",")}
     results = {}
     with threadpool_limits(limits=1):
+        machine = numeric_libraries()
+        if not args.json:
+            print("machine:", describe(machine), flush=True)
         for name, spec in wl.items():
             prec = "float32" if name == "W4" else "float64"
             contenders = {"ours": lambda s=spec, p=prec: bench_ours(s, p, False),
@@ -335,7 +339,8 @@ def main() -> int:
                       f"rounds, quartiles {100 * dc['quartiles'][0]:.1f} to "
                       f"{100 * dc['quartiles'][1]:.1f} %)", flush=True)
     out = {"workloads": results, "repeats": repeats, "torch": torch.__version__ if torch
-           else None, "blas_threads": 1}
+           else None, "torch_threads": 1 if torch else None, "blas_threads": 1,
+           "machine": machine}
     if not args.no_startup:
         out["startup"] = startup_times()
         if not args.json:

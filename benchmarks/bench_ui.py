@@ -214,6 +214,7 @@ def main(argv=None) -> int:
                          "plot on screen")
     args = ap.parse_args(argv)
     from workbench.core import warmup
+    from workbench.core.threads import describe, numeric_libraries
     from workbench.ui.app import ensure_app
     # the process settings of the window (one BLAS thread, GIL switch interval) from the
     # start, so the headless runs and the live run are measured alike
@@ -231,7 +232,7 @@ def main(argv=None) -> int:
                 "headless_runs": hs, "round_ratios": pairs,
                 "live_to_headless_ratio": float(np.median(pairs)),
                 "pooled_ratio": res["steps_per_s"] / headless,
-                "cpu_count": os.cpu_count(),
+                "cpu_count": os.cpu_count(), "machine": numeric_libraries(),
                 "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None})
     if args.json:
         print(json.dumps(res))
@@ -258,6 +259,7 @@ def main(argv=None) -> int:
                   f"{res['panel_paints_per_s'].get(k, 0.0):8.1f} {cap:>5s}")
         print(f"{res['frames']} frames, {res['snapshots_per_s']:.1f} snapshots/s; "
               f"load average {res['load_average']}")
+        print("machine:", describe(res["machine"]))
         if res["hidden_panels"]:
             print(f"panels not on screen (not measured): {', '.join(res['hidden_panels'])}")
     return 0

@@ -302,3 +302,17 @@ def test_one_dimensional_features_fill_the_first_row_in_order(qtbot):
     QtWidgets.QApplication.processEvents()
     spots = [(ed.boxes[n].y(), ed.boxes[n].x()) for n in FEATURES_2D]
     assert spots == sorted(spots) and all(ed.boxes[n].isVisible() for n in FEATURES_2D)
+
+
+def test_about_names_the_numeric_libraries_a_bug_report_needs(make_window, monkeypatch):
+    from PySide6 import QtWidgets
+    shown = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "about",
+                        staticmethod(lambda parent, title, text: shown.append(text)))
+    win = make_window({})
+    win.show_about()
+    assert len(shown) == 1
+    text = shown[0]
+    import numba
+    assert f"Numba {numba.__version__}" in text and "BLAS:" in text
+    assert "scipy&#x27;s openblas" in text or "scipy's openblas" in text

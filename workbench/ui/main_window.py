@@ -558,12 +558,16 @@ class MainWindow(QtWidgets.QMainWindow):
         QtWidgets.QMessageBox.information(self, "Shortcuts", f"<table>{rows}</table>")
 
     def show_about(self) -> None:
+        import html
+
+        from ..core.threads import describe, numeric_libraries
         from .panels.registry import IMPORT_PROBLEMS
         extra = "".join(f"<br>panel {k} not loaded: {v}" for k, v in IMPORT_PROBLEMS.items())
         QtWidgets.QMessageBox.about(
             self, "About", f"<b>{app_mod.APP_NAME}</b><br>Train small neural networks and "
             "see why they do or do not learn: loss, gradients, update ratios, dead units, "
-            "decision regions and the network itself, live while it trains." + extra)
+            "decision regions and the network itself, live while it trains." + extra
+            + f"<br><br><small>{html.escape(describe(numeric_libraries()))}</small>")
 
     # --- dialogs (tests replace these) ----------------------------------------------------------
     def ask(self, title: str, text: str) -> bool:
