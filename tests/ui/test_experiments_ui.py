@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+from PySide6 import QtGui
 
 from workbench.ui.experiments_view import (CapacityView, CompareView, LearningCurveView,
                                            RangeTestView, SweepDialog)
@@ -144,6 +145,37 @@ def test_nan_stop_shows_provenance_and_rewinds(ui_window, qtbot, waits):
     loss = next(p for p in win.panels if p.object_name == "loss")
     c.refresh()
     assert loss.curve_data("train_step")[0].max() == nf.step - 1
+
+
+def test_nan_banner_keeps_the_height_of_its_text(ui_window, qtbot):
+    """Shown again after each new event (the lesson's advice: lower the learning rate,
+    press Start), the banner grew every time (130, 230, 420 px for two lines) and
+    squeezed the docks until the network graph's view had no pixel size."""
+    win = ui_window(NAN)
+    c, ui = win.controller, win.experiments
+    assert c.start()
+    qtbot.waitUntil(lambda: ui.provenance.provenance is not None, timeout=20000)
+    qtbot.waitUntil(lambda: ui.banner.label.width() > 50, timeout=5000)
+    label = ui.banner.label
+    line = label.fontMetrics().lineSpacing()
+    first = label.height()
+    assert line <= first <= ui.banner.MAX_LINES * line + 2
+    for k in range(3):                      # what the lesson tells the student to do
+        c.set_live(f"lr = {0.01 * (k + 1)}", lr=0.01 * (k + 1))
+        c.start()
+        ui.banner.show_provenance(ui.provenance.provenance, c.latest.step)
+        qtbot.wait(150)
+        assert label.height() == first
+    doc = QtGui.QTextDocument()
+    doc.setDocumentMargin(0)
+    doc.setDefaultFont(label.font())
+    doc.setHtml(label.text())
+    doc.setTextWidth(label.width())
+    assert abs(label.height() - 2 - doc.size().height()) <= 1
+    # a narrow window: more lines, still at most MAX_LINES of them
+    win.resize(420, 700)
+    qtbot.wait(150)
+    assert first < label.height() <= ui.banner.MAX_LINES * line + 2
 
 
 def test_run_menu_experiments_open_their_views(ui_window, qtbot):

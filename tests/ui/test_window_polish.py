@@ -9,6 +9,8 @@
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -188,6 +190,29 @@ def test_network_input_names_stay_inside_the_view(qtbot, size):
     assert [t.toPlainText() for t in panel.input_names] == ["x1", "x2"]
     assert panel.input_names_fit()
     assert _titles_inside(panel)        # growing left kept the titles in
+
+
+def test_network_labels_in_a_view_squeezed_to_nothing_raise_nothing(qtbot):
+    # a dock squeezed to no height (seen under a banner that grew) has no pixel scale:
+    # fitting the labels then asked for the range [nan, nan], dozens of times a second
+    errors = []
+    panel, _bus = _shown_network(qtbot, (420, 330), DIGITS)
+    vb = panel.plot.getViewBox()
+    hook, sys.excepthook = sys.excepthook, lambda *exc: errors.append(exc)
+    try:
+        for squeezed in ((np.nan, np.nan), (0.004, 0.0)):    # what such a view reports
+            vb.viewPixelSize = lambda s=squeezed: s
+            panel._grow_view(left_px=10, bottom_px=10, top_px=10)
+            panel._fit_labels()
+            QtWidgets.QApplication.processEvents()
+        del vb.viewPixelSize
+    finally:
+        sys.excepthook = hook
+    assert errors == []
+    assert np.all(np.isfinite(vb.targetRange()))
+    panel.resize(420, 330)
+    QtWidgets.QApplication.processEvents()
+    assert _titles_inside(panel)
 
 
 @pytest.mark.parametrize("size", [(1440, 900), (1200, 800)])

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..config import RunConfig
 from ..run import Run
@@ -315,11 +315,27 @@ class ProvenanceBanner(QtWidgets.QFrame):
         super().resizeEvent(event)
         self._fit_label()
 
+    #: The banner shows at most this many lines of its text (the rest scrolls by
+    #: selecting it); a narrow window must not give the whole window to it.
+    MAX_LINES = 6
+
     def _fit_label(self) -> None:
+        """Give the label the height of its text at its present width. Measured on a
+        document of its own: QLabel.heightForWidth of a label with a fixed height
+        returned that height plus a little, so each fit grew the banner (130 px for two
+        lines, then 230, then 420 px: the docks below were squeezed to nothing)."""
         w = self.label.width()
-        h = self.label.heightForWidth(w) if w > 50 else -1
-        if h > 0 and h + 2 != self.label.height():
-            self.label.setFixedHeight(h + 2)
+        if w <= 50:
+            return
+        doc = QtGui.QTextDocument()
+        doc.setDocumentMargin(0)
+        doc.setDefaultFont(self.label.font())
+        doc.setHtml(self.label.text())
+        doc.setTextWidth(w)
+        line = QtGui.QFontMetrics(self.label.font()).lineSpacing()
+        h = min(int(np.ceil(doc.size().height())), self.MAX_LINES * line) + 2
+        if h != self.label.height():
+            self.label.setFixedHeight(h)
 
     def _set_shown(self, shown: bool) -> None:
         # a widget inside a tool bar must stay visible itself; its bar comes and goes

@@ -288,6 +288,8 @@ class NetworkGraphPanel(Panel):
         vb = self.plot.getViewBox()
         (x0, x1), (y0, y1) = vb.targetRange()
         px, py = vb.viewPixelSize()
+        if not (np.isfinite(px) and np.isfinite(py) and px > 0 and py > 0):
+            return      # a view squeezed to nothing has no pixel scale: nothing to fit
 
         def grow(n):
             return n + 4 if n > 0 else 0.0
