@@ -71,6 +71,13 @@ BAD = [
     ({"regularization": {"l1": -1}}, "regularization.l1"),
     ({"regularization": {"l2": float("nan")}}, "regularization.l2"),
     ({"data": 5}, "data"),
+    # past what NumPy, the session file or the window's fields hold
+    ({"seed": 2 ** 64}, "seed"),
+    ({"seed": 1e20}, "seed"),
+    ({"training": {"batch_size": 3_000_000_000}}, "training.batch_size"),
+    ({"data": {"n_samples": 5_000_000}}, "data.n_samples"),
+    ({"data": {"noise_features": 100_000}}, "data.noise_features"),
+    ({"model": {"hidden": [[100_000, "relu"]]}}, "model.hidden[0] units"),
 ]
 
 
@@ -80,6 +87,29 @@ def test_bad_values_name_the_key_and_the_value(bad, key):
         RunConfig(bad)
     msg = str(err.value)
     assert key in msg and "\n" not in msg
+
+
+def test_upper_bounds_say_what_is_allowed_and_hold_at_the_bound():
+    from workbench.config import MAX_BATCH, MAX_NOISE_FEATURES, MAX_SAMPLES, MAX_SEED, MAX_UNITS
+    RunConfig({"seed": MAX_SEED, "data": {"n_samples": MAX_SAMPLES,
+                                           "noise_features": MAX_NOISE_FEATURES},
+               "model": {"hidden": [[MAX_UNITS, "relu"]]},
+               "training": {"batch_size": MAX_BATCH}})
+    with pytest.raises(ConfigError, match=r"seed = 18446744073709551616 is not allowed: an "
+                                          r"integer from 0 to 2\*\*63 - 1"):
+        RunConfig({"seed": 2 ** 64})
+    with pytest.raises(ConfigError, match=r"an integer >= 1 and <= 1,000,000$"):
+        RunConfig({"training": {"batch_size": MAX_BATCH + 1}})
+    with pytest.raises(ConfigError, match=r"an integer from 1 to 4,096$"):
+        RunConfig({"model": {"hidden": [[4097, "relu"]]}})
+
+
+def test_the_largest_seed_builds_a_run():
+    from workbench.config import MAX_SEED
+    from workbench.run import Run
+    run = Run({"seed": MAX_SEED, "data": {"n_samples": 40}, "model": {"hidden": [[3, "tanh"]]}},
+              diagnostics=False)
+    assert run.run_steps(3) == 3
 
 
 def test_extreme_but_meaningful_values_are_allowed():

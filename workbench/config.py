@@ -48,6 +48,16 @@ DEFAULTS: dict[str, Any] = {
 
 SECTIONS = tuple(k for k, v in DEFAULTS.items() if isinstance(v, dict))
 
+# Upper bounds: what the window's fields can show and what the machines of a course
+# hold. Without them a seed past 2**64 passed validation and failed in NumPy, a batch
+# past 2**31 overflowed the window's spin box, and 5 million samples were drawn point
+# by point until the window died.
+MAX_SEED = 2 ** 63 - 1          # a signed 64-bit integer, as the session file stores it
+MAX_SAMPLES = 1_000_000
+MAX_NOISE_FEATURES = 1_000
+MAX_UNITS = 4_096
+MAX_BATCH = 1_000_000
+
 
 class ConfigError(ValueError):
     """A configuration that cannot describe a run; the message is one line."""
@@ -215,18 +225,23 @@ def _num(d: dict, section: str, key: str, lo: float | None = None, lo_open=False
             d[key] = v
     elif not _is_number(v) or not math.isfinite(v):
         raise _bad(full, v, "a finite number" + _range_txt(lo, lo_open, hi, hi_open))
+    kind = "an integer" if integer else "a number"
     if lo is not None and (v <= lo if lo_open else v < lo):
-        raise _bad(full, v, "a number" + _range_txt(lo, lo_open, hi, hi_open))
+        raise _bad(full, v, kind + _range_txt(lo, lo_open, hi, hi_open))
     if hi is not None and (v >= hi if hi_open else v > hi):
-        raise _bad(full, v, "a number" + _range_txt(lo, lo_open, hi, hi_open))
+        raise _bad(full, v, kind + _range_txt(lo, lo_open, hi, hi_open))
+
+
+def _bound(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
 
 
 def _range_txt(lo, lo_open, hi, hi_open) -> str:
     parts = []
     if lo is not None:
-        parts.append(f"{'>' if lo_open else '>='} {lo:g}")
+        parts.append(f"{'>' if lo_open else '>='} {_bound(lo)}")
     if hi is not None:
-        parts.append(f"{'<' if hi_open else '<='} {hi:g}")
+        parts.append(f"{'<' if hi_open else '<='} {_bound(hi)}")
     return (" " + " and ".join(parts)) if parts else ""
 
 
@@ -267,17 +282,17 @@ def validate(d: dict) -> dict:
             if key not in DEFAULTS[section]:
                 raise ConfigError(f"unknown config key '{section}.{key}'; allowed: "
                                   + ", ".join(f"{section}.{k}" for k in DEFAULTS[section]))
-    if not _is_int(d["seed"]) or int(d["seed"]) < 0:
-        raise _bad("seed", d["seed"], "an integer >= 0")
+    if not _is_int(d["seed"]) or not 0 <= int(d["seed"]) <= MAX_SEED:
+        raise _bad("seed", d["seed"], "an integer from 0 to 2**63 - 1")
     d["seed"] = int(d["seed"])
 
     data = d["data"]
     _choice(d, "data", "name", DATASETS)
-    _num(d, "data", "n_samples", 1, integer=True)
+    _num(d, "data", "n_samples", 1, hi=MAX_SAMPLES, integer=True)
     _num(d, "data", "noise", 0)
     _num(d, "data", "test_fraction", 0, hi=1, hi_open=True)
     _num(d, "data", "scale", 0, lo_open=True)
-    _num(d, "data", "noise_features", 0, integer=True)
+    _num(d, "data", "noise_features", 0, hi=MAX_NOISE_FEATURES, integer=True)
     if data["name"] == "csv":
         if not isinstance(data["path"], str) or not data["path"]:
             raise _bad("data.path", data["path"], "a CSV file path when data.name is csv")
@@ -294,8 +309,8 @@ def validate(d: dict) -> dict:
         if (not isinstance(layer, (list, tuple)) or len(layer) != 2):
             raise _bad(f"model.hidden[{i}]", layer, '[units, activation], e.g. [8, "tanh"]')
         units, act = layer
-        if not _is_int(units) or int(units) < 1:
-            raise _bad(f"model.hidden[{i}] units", units, "an integer >= 1")
+        if not _is_int(units) or not 1 <= int(units) <= MAX_UNITS:
+            raise _bad(f"model.hidden[{i}] units", units, f"an integer from 1 to {MAX_UNITS:,}")
         if act not in ACTIVATIONS:
             raise _bad(f"model.hidden[{i}] activation", act, "one of " + ", ".join(ACTIVATIONS))
         norm.append([int(units), act])
@@ -328,7 +343,7 @@ def validate(d: dict) -> dict:
                    "model.loss to mse and model.output to linear, or choose sgd")
     _num(d, "regularization", "l1", 0)
     _num(d, "regularization", "l2", 0)
-    _num(d, "training", "batch_size", 1, integer=True)
+    _num(d, "training", "batch_size", 1, hi=MAX_BATCH, integer=True)
     _num(d, "training", "epochs", 1, integer=True)
     _choice(d, "training", "precision", PRECISIONS)
     for key in ("n_samples", "noise", "test_fraction", "scale"):

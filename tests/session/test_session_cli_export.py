@@ -133,6 +133,27 @@ def test_html_report_is_self_contained(w1_session, tmp_path, capsys):
     assert "&quot;name&quot;: &quot;spiral&quot;" in text
 
 
+def test_html_report_and_reader_of_a_session_with_no_evaluation(tmp_path, capsys):
+    # a session recorded with --steps 0 (or killed before its first evaluation was
+    # written) held no evaluation row, and the reader's arrays failed to reshape
+    path = tmp_path / "s0.wbsession"
+    assert main(["train", json_file(tmp_path, TINY), "--steps", "0", "--out", str(path)]) == 0
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM evaluations")
+    with open_session(path) as r:
+        ev = r.evaluations()
+        assert ev["step"].shape == (0,) and ev["eval_dead"].shape == (0, max(r.n_layers, 1))
+    out = tmp_path / "s0.html"
+    assert main(["export", str(path), "--html", str(out)]) == 0
+    assert "<html" in out.read_text().lower()
+
+
+def json_file(tmp_path, cfg) -> str:
+    p = tmp_path / "cfg.json"
+    p.write_text(json.dumps(cfg))
+    return str(p)
+
+
 def test_png_writer_produces_a_valid_png():
     import struct
     import zlib

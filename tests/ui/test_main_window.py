@@ -333,6 +333,21 @@ def test_files_open_save_and_bad_files(make_window, qtbot, waits, tmp_path):
         assert c.run.dataset.name == "moons"       # nothing lost
     assert not win.open_config(tmp_path / "missing.json")
     assert "not found" in win.dialogs.informed[-1][1]
+    # valid as a config, but no run can be built from it: a dialog too, not only the
+    # status bar (seen: a missing CSV file, digits with a bce output)
+    for cfg, words in (({"data": {"name": "csv", "path": str(tmp_path / "nope.csv")}},
+                        "nope.csv"),
+                       ({"data": {"name": "digits"}, "model": {"output": "sigmoid",
+                                                               "loss": "bce"}}, "digits"),
+                       ({"seed": 2 ** 64}, "seed")):
+        bad = tmp_path / "unbuildable.json"
+        bad.write_text(json.dumps(cfg))
+        n = len(win.dialogs.informed)
+        assert not win.open_config(bad)
+        assert len(win.dialogs.informed) == n + 1
+        title, msg = win.dialogs.informed[-1]
+        assert words in msg and "\n" not in msg, msg
+        assert c.run.dataset.name == "moons" and c.config["data.name"] == "moons"
     c.set_live(lr=0.2)
     out = tmp_path / "saved.json"
     assert win.save_config(out)
@@ -356,6 +371,17 @@ def test_export_plot_png_svg_and_csv(make_window, qtbot, waits, tmp_path):
     assert "<svg" in svg.read_text()
     lines = csv.read_text().splitlines()
     assert lines[0].startswith("step,") and len(lines) >= 101
+    # a name without a suffix is a PNG; where nothing can be written, the user is told
+    # (pyqtgraph's exporter ignored QImage.save's answer: "exported" and no file)
+    assert win.export_plot(tmp_path / "plain") and QtGui.QImage(str(tmp_path / "plain.png")).width()
+    (tmp_path / "folder.png").mkdir()
+    for bad in (tmp_path / "no_such_dir" / "plot.png", tmp_path / "folder.png",
+                tmp_path / "plot.txt", tmp_path / "no_such_dir" / "plot.svg"):
+        n = len(win.dialogs.informed)
+        assert not win.export_plot(bad)
+        assert len(win.dialogs.informed) == n + 1 and win.dialogs.informed[-1][0] == "Export failed"
+        assert "\n" not in win.dialogs.informed[-1][1]
+    assert not (tmp_path / "no_such_dir").exists()
 
 
 def test_layout_saved_versioned_and_reset(make_window, qtbot, waits, settings):
@@ -414,7 +440,10 @@ def test_soak_paints_2000_live_frames(make_window, qtbot, waits):
     app = QtWidgets.QApplication.instance()
     frames, seqs, steps = 0, set(), set()
     tic = time.monotonic()
-    while frames < 2000:
+    # at least 2,000 paints, and on for as long as it takes 100 new snapshots to arrive
+    # (a fast machine paints the 2,000 in a few seconds, while painting in a tight loop
+    # holds the GIL the training thread needs to publish)
+    while frames < 2000 or len(seqs) <= 100:
         c._on_tick()  # noqa: SLF001 - the timer's slot, driven as fast as the window paints
         win.repaint()
         if frames % 10 == 0:

@@ -247,6 +247,49 @@ def test_2d_regression_shows_the_surface_and_targets(qtbot, bus):
     shot(panel, "reg_gauss_decision.png")
 
 
+@pytest.mark.parametrize("cfg", [
+    {"seed": 0, "data": {"name": "moons", "n_samples": 30_000}, "model": {"hidden": [[4, "tanh"]]}},
+    {"seed": 0, "data": {"name": "reg_sine", "n_samples": 30_000},
+     "model": {"hidden": [[4, "tanh"]], "output": "linear", "loss": "mse"}},
+    {"seed": 0, "data": {"name": "reg_gauss", "n_samples": 30_000},
+     "model": {"hidden": [[4, "tanh"]], "output": "linear", "loss": "mse"}},
+    {"seed": 0, "data": {"name": "spiral", "n_samples": 30_000, "noise_features": 2},
+     "model": {"hidden": [[4, "tanh"]], "output": "linear", "loss": "mse"}},
+], ids=["classes", "curve", "surface", "scatter"])
+def test_many_points_are_thinned_to_a_fixed_sample_and_said_so(qtbot, bus, cfg):
+    """100,000 points, one spot and one brush each, froze the window for 4.5 s."""
+    from workbench.ui.panels.decision import MAX_POINTS_DRAWN, drawn
+    run = trained(cfg, 3)
+    ds = run.dataset
+    panel = shown(qtbot, DecisionPanel(bus), 560, 480)
+    tic = time.perf_counter()
+    feed(panel, run)
+    QtWidgets.QApplication.processEvents()
+    took = time.perf_counter() - tic
+    mode = panel.mode
+    n_tr, n_te = len(ds.y_train), len(ds.y_test)
+    assert n_tr > MAX_POINTS_DRAWN and n_te > MAX_POINTS_DRAWN
+    i = drawn(n_tr)
+    assert len(i) == MAX_POINTS_DRAWN and len(np.unique(i)) == len(i)
+    np.testing.assert_array_equal(i, drawn(n_tr))            # the same points each time
+    x, y = mode.train.getData()
+    assert len(x) == MAX_POINTS_DRAWN and len(mode.test.getData()[0]) == MAX_POINTS_DRAWN
+    if mode.name == "scatter":        # predictions of the drawn points only
+        np.testing.assert_allclose(y, run.network.predict(ds.X_train[i])[:, 0], atol=1e-12)
+    elif mode.name == "curve":
+        np.testing.assert_array_equal(x, ds.raw_train[i, 0])
+        np.testing.assert_array_equal(y, ds.y_train[i, 0])
+    else:                             # the drawn points are where the data are
+        np.testing.assert_array_equal(np.c_[x, y], ds.raw_train[i, :2])
+    if isinstance(mode, PlaneClassMode):      # in the colour of their class
+        brushes = [sp.brush().color().name() for sp in mode.train.points()]
+        want = [CLASS_COLORS[int(c)] for c in np.ravel(ds.y_train)[i]]
+        assert [b.lower() for b in brushes] == [w.lower() for w in want]
+    assert f"(drawn: {MAX_POINTS_DRAWN:,} of {n_tr:,} training points)" in panel.caption.text() \
+        or f"of {n_tr:,} training points" in panel.caption.toolTip() + panel.caption.text()
+    assert took < 5.0, took        # a loose bound: the point is 4.5 s at 100,000
+
+
 @pytest.fixture(scope="module")
 def digits_run():
     return trained(DIGITS, 600)
@@ -541,7 +584,7 @@ def test_replay_snapshots_without_views_are_drawn_from_theta(qtbot, bus, spiral_
     decision = shown(qtbot, DecisionPanel(bus))
     decision.set_context(ctx)
     graph = shown(qtbot, NetworkGraphPanel(bus))
-    graph.set_context(context(run))
+    graph.set_context(ctx)
     snap = snapshot(run, {}, seq=5)
     decision.update_snapshot(snap)
     graph.update_snapshot(snap)
@@ -551,6 +594,30 @@ def test_replay_snapshots_without_views_are_drawn_from_theta(qtbot, bus, spiral_
     assert np.isfinite(graph.col_images[2].image).any()
     # in replay the plane is not clickable (the data belong to the recorded run)
     assert not decision.class_combo.isVisible()
+
+
+def test_live_snapshots_without_views_wait_for_the_worker(qtbot, bus, spiral_run, monkeypatch):
+    """A live run's maps come from its worker: computed here, the first float32 maps
+    compiled the float32 kernels on the GUI thread (34 s on a cold cache)."""
+    from workbench.core import network as network_mod
+    run = spiral_run
+    decision = shown(qtbot, DecisionPanel(bus))
+    decision.set_context(context(run))
+    graph = shown(qtbot, NetworkGraphPanel(bus))
+    graph.set_context(context(run))
+
+    def no_kernels_here(*a, **k):
+        raise AssertionError("a kernel called on the GUI thread")
+    monkeypatch.setattr(network_mod.Network, "predict", no_kernels_here)
+    monkeypatch.setattr(network_mod.Network, "forward", no_kernels_here)
+    snap = snapshot(run, {}, seq=5)
+    decision.update_snapshot(snap)
+    graph.update_snapshot(snap)
+    assert decision.mode.image.image is None or not np.isfinite(decision.mode.image.image).any()
+    monkeypatch.undo()
+    views = {name: fn(run) for name, (fn, _hz) in decision.worker_views(decision.ctx).items()}
+    decision.update_snapshot(snapshot(run, views, seq=6))     # the worker's view arrives
+    assert np.isfinite(decision.mode.image.image).all()
 
 
 # --- CSV data ---------------------------------------------------------------------------------

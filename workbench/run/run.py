@@ -233,8 +233,8 @@ class Run:
         self._grad = np.zeros(net.layout.n_params, self.dtype)
         self._perm = np.arange(n, dtype=np.int64)
         self._counters = np.zeros(4, np.int64)
-        self._rng = np.array([np.uint64(cfg.seed) * np.uint64(0x9E3779B1) + np.uint64(12345)],
-                             dtype=np.uint64)
+        # modulo 2**64 (what uint64 arithmetic gave, without its overflow warning)
+        self._rng = np.array([(cfg.seed * 0x9E3779B1 + 12345) % 2 ** 64], dtype=np.uint64)
         self._alloc_buffers(self.hp["batch_size"])
         self._out = self._alloc_outputs(MAX_CHUNK)
         planned = int(cfg.training["epochs"]) * math.ceil(n / max(1, self.hp["batch_size"]))

@@ -261,6 +261,7 @@ class Runner:
             self._status = PAUSED
             if run.step == 0 and run._evaluated_at < 0:
                 run.run_steps(0)
+            self._update_views(force=True)      # the first picture, before any step
             self._publish(force=True)
             last_pub = 0.0
             while True:

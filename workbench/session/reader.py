@@ -326,7 +326,8 @@ class SessionReader:
             for f in ("eval_dead", "eval_sat"):
                 out[f] = np.array([[np.nan if v is None else v for v in (r.get(f) or [])]
                                    or [np.nan] * L for r in rows],
-                                  np.float32).reshape(len(rows), -1)
+                                  np.float32).reshape(len(rows), -1) if rows else \
+                    np.zeros((0, L), np.float32)
             for a in out.values():
                 a.flags.writeable = False
             self._evals_cache = out

@@ -17,7 +17,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from .. import config as C
-from ..config import ConfigError, RunConfig
+from ..config import MAX_UNITS, ConfigError, RunConfig
 
 #: The fitting output and loss for a dataset (the user can still change them).
 TASK_DEFAULTS = {
@@ -238,7 +238,7 @@ class FeaturesEditor(QtWidgets.QWidget):
 class LayerEditor(QtWidgets.QWidget):
     """Hidden layers: one row per layer (units, activation, remove), and an add button."""
     changed = QtCore.Signal()
-    MAX_UNITS = 4096
+    MAX_UNITS = MAX_UNITS
 
     def __init__(self, parent=None):
         super().__init__(parent)

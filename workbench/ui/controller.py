@@ -79,6 +79,8 @@ class Controller(QtCore.QObject):
         #: Asked before a structural change resets a run that is training; the window
         #: sets it to a message box (tests replace it).
         self.confirm_reset: Callable[[str], bool] = lambda text: True
+        #: Why the last rebuild failed (one line), or None.
+        self.last_build_error: str | None = None
         #: Why the run may not start (an invalid field), or None.
         self.blocked_reason: str | None = None
         #: Skip panels that are not visible (closed dock, hidden tab); they catch up
@@ -239,10 +241,19 @@ class Controller(QtCore.QObject):
         return Run(cfg, dataset=ds)
 
     def _rebuild(self) -> bool:
+        self.last_build_error = None
         try:
             run = self._build(self._state)
         except (ConfigError, DataError) as e:
-            self.build_failed.emit(str(e))
+            self.last_build_error = str(e)
+        except MemoryError:
+            self.last_build_error = ("not enough memory to build this run: fewer samples, "
+                                     "features or units")
+        except Exception as e:  # noqa: BLE001 - the window stays, with the previous run
+            log.exception("building the run failed")
+            self.last_build_error = f"cannot build this run: {type(e).__name__}: {e}"
+        if self.last_build_error is not None:
+            self.build_failed.emit(self.last_build_error)
             return False
         self._install(run)
         return True

@@ -12,7 +12,7 @@ import math
 
 from PySide6 import QtCore, QtWidgets
 
-from ..config import ConfigError
+from ..config import MAX_BATCH, ConfigError
 from ..run.run import _CFG_PATH
 from .controller import Controller
 
@@ -70,7 +70,7 @@ class LiveControls(QtWidgets.QToolBar):
         self.l2 = self._line("l2", 50, "L2 penalty l2 * sum W^2")
         self.batch = QtWidgets.QSpinBox()
         self.batch.setObjectName("live_batch_size")
-        self.batch.setRange(1, 1_000_000)
+        self.batch.setRange(1, MAX_BATCH)
         self.batch.setKeyboardTracking(False)
         self.batch.setToolTip("mini-batch size; applies at the next step")
         self.batch.valueChanged.connect(self._on_batch_changed)

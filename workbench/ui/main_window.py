@@ -412,7 +412,13 @@ class MainWindow(QtWidgets.QMainWindow):
             self.inform("Cannot open the configuration", str(e))
             return False
         self.config_panel.set_lesson(None)
-        return self.controller.change_state(State(cfg), f"open {Path(path).name}")
+        self.controller.last_build_error = None
+        if self.controller.change_state(State(cfg), f"open {Path(path).name}"):
+            return True
+        if self.controller.last_build_error:     # (not when the user declined the reset)
+            self.inform("Cannot open the configuration",
+                        f"{Path(path).name}: {self.controller.last_build_error}")
+        return False
 
     def save_config(self, path: str | Path) -> bool:
         try:
@@ -451,11 +457,30 @@ class MainWindow(QtWidgets.QMainWindow):
             self.inform("Nothing to export", "click on a plot first; this panel has none")
             return False
         path = Path(path)
-        kind = ex.SVGExporter if path.suffix.lower() == ".svg" else ex.ImageExporter
+        if not path.suffix:
+            path = path.with_suffix(".png")         # a name without one: a PNG image
+        suffix = path.suffix.lower().lstrip(".")
+        images = {bytes(f).decode().lower() for f in QtGui.QImageWriter.supportedImageFormats()}
+        if suffix != "svg" and suffix not in images:
+            self.inform("Export failed", f"{path}: .{suffix} is not an image format; use "
+                        ".png or .svg")
+            return False
+        if not path.parent.is_dir():
+            self.inform("Export failed", f"{path}: the folder {path.parent} does not exist")
+            return False
         try:
-            kind(item).export(str(path))
+            if suffix == "svg":
+                ex.SVGExporter(item).export(str(path))
+                ok = path.is_file()
+            else:
+                # pyqtgraph's ImageExporter ignores QImage.save's answer: save it here
+                ok = ex.ImageExporter(item).export(toBytes=True).save(str(path))
         except Exception as e:  # noqa: BLE001 - exporter errors vary; report, keep working
             self.inform("Export failed", f"{path}: {type(e).__name__}: {e}")
+            return False
+        if not ok:
+            self.inform("Export failed", f"{path}: could not be written (a folder of that "
+                        "name, or no permission to write there?)")
             return False
         self.statusBar().showMessage(f"exported {panel.title} to {path}", 5000)
         return True

@@ -275,8 +275,21 @@ def placed_image(shape: tuple[int, int], rect: QtCore.QRectF) -> pg.ImageItem:
     return img
 
 
+def _key(c):
+    return c if isinstance(c, str) else c.rgba()
+
+
 def _sym_pens(colors, width):
-    return [pg.mkPen(c, width=width) for c in colors]
+    """One pen per point, the same object for the same colour (pyqtgraph draws each
+    distinct pen's symbol once; building thousands of them cost most of a rebuild)."""
+    made: dict = {}
+    return [made.get(_key(c)) or made.setdefault(_key(c), pg.mkPen(c, width=width))
+            for c in colors]
+
+
+def _brushes(colors):
+    made: dict = {}
+    return [made.get(_key(c)) or made.setdefault(_key(c), pg.mkBrush(c)) for c in colors]
 
 
 # --- modes ------------------------------------------------------------------------------------
@@ -355,8 +368,32 @@ class LegendPlacer:
             self.legend.setOffset(best)
 
 
+#: At most this many points of each split are drawn: a scatter item builds one spot
+#: (and here one brush) per point on the GUI thread, and 100,000 points froze the window
+#: for 4.5 s (a million for 46 s). Beyond it a fixed random subset is drawn.
+MAX_POINTS_DRAWN = 5_000
+
+
+def drawn(n: int) -> np.ndarray:
+    """Indices of the points of a split of ``n`` that are drawn: all of them up to
+    :data:`MAX_POINTS_DRAWN`, else that many chosen at random (the same each time)."""
+    if n <= MAX_POINTS_DRAWN:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, MAX_POINTS_DRAWN, replace=False))
+
+
+def drawn_note(ds) -> str:
+    """" (drawn: 5,000 of 120,000 training points)" when the points are thinned, else ""."""
+    n = len(ds.raw_train)
+    if n <= MAX_POINTS_DRAWN and len(ds.raw_test) <= MAX_POINTS_DRAWN:
+        return ""
+    return f" (drawn: {len(drawn(n)):,} of {n:,} training points)"
+
+
 def _add_points(plot, ds, colors_train, colors_test, size=7):
-    """Train points filled, test points hollow; returns (train_item, test_item)."""
+    """Train points filled, test points hollow; returns (train_item, test_item).
+    ``colors_*(y)`` gives the colours of the points with targets ``y`` (the drawn ones,
+    :func:`drawn`)."""
     train = pg.ScatterPlotItem(size=size, pxMode=True)
     test = pg.ScatterPlotItem(size=size + 1, pxMode=True)
     plot.addItem(train)
@@ -366,10 +403,14 @@ def _add_points(plot, ds, colors_train, colors_test, size=7):
     for it in (train, test):   # the points do not move: repaints of the map reuse them
         it.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
     if len(ds.raw_train):
-        train.setData(pos=ds.raw_train[:, :2], brush=[pg.mkBrush(c) for c in colors_train],
+        i = drawn(len(ds.raw_train))
+        train.setData(pos=ds.raw_train[i, :2],
+                      brush=_brushes(colors_train(ds.y_train[i])),
                       pen=pg.mkPen("#202020", width=1))
     if len(ds.raw_test):
-        test.setData(pos=ds.raw_test[:, :2], brush=None, pen=_sym_pens(colors_test, 2))
+        i = drawn(len(ds.raw_test))
+        test.setData(pos=ds.raw_test[i, :2], brush=None,
+                     pen=_sym_pens(colors_test(ds.y_test[i]), 2))
     return train, test
 
 
@@ -400,10 +441,12 @@ class PlaneClassMode(_Mode):
             self.image.setLookupTable(class_lut(self.n_classes))
             self.image.setLevels((0.0, float(self.n_classes)))
             self.caption = "predicted class over the input plane"
+        self.caption += drawn_note(ds)
         cols = MULTI_COLORS if self.n_classes > 2 else CLASS_COLORS
-        tr = [cols[int(c) % len(cols)] for c in ds.y_train]
-        te = [cols[int(c) % len(cols)] for c in ds.y_test]
-        self.train, self.test = _add_points(plot, ds, tr, te)
+
+        def class_colors(y):
+            return [cols[int(c) % len(cols)] for c in y]
+        self.train, self.test = _add_points(plot, ds, class_colors, class_colors)
         self.line = None
         self.corners = None
         if ds.name in GATES:
@@ -556,8 +599,8 @@ class PlaneRegMode(_Mode):
         def colors(y):
             t = (np.asarray(y[:, 0]) - self.levels[0]) / (self.levels[1] - self.levels[0])
             return [full.mapToQColor(float(v)) for v in np.clip(t, 0, 1)]
-        self.train, self.test = _add_points(plot, ds, colors(ds.y_train),
-                                            colors(ds.y_test) if len(ds.y_test) else [])
+        self.caption = self.caption + drawn_note(ds)
+        self.train, self.test = _add_points(plot, ds, colors, colors)
         x0, x1, y0, y1 = plane_extent(ds)
         plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         plot.setAspectLocked(True)
@@ -606,9 +649,12 @@ class CurveMode(_Mode):
         self.train = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(NEUTRAL_POINT),
                                         pen=pg.mkPen("#202020", width=1))
         self.test = pg.ScatterPlotItem(size=7, brush=None, pen=pg.mkPen(NEUTRAL_POINT, width=2))
-        self.train.setData(ds.raw_train[:, 0], ds.y_train[:, 0])
+        self.caption = self.caption + drawn_note(ds)
+        i = drawn(len(ds.raw_train))
+        self.train.setData(ds.raw_train[i, 0], ds.y_train[i, 0])
         if len(ds.raw_test):
-            self.test.setData(ds.raw_test[:, 0], ds.y_test[:, 0])
+            i = drawn(len(ds.raw_test))
+            self.test.setData(ds.raw_test[i, 0], ds.y_test[i, 0])
         self.curve = pg.PlotCurveItem(pen=pg.mkPen(CLASS_COLORS[1], width=3))
         self.curve.setZValue(20)
         for it in (self.train, self.test, self.curve):
@@ -805,11 +851,13 @@ class ScatterMode(_Mode):
         for it in (self.diag, self.train, self.test):
             plot.addItem(it)
         plot.setRange(xRange=(lo - pad, hi + pad), yRange=(lo - pad, hi + pad), padding=0)
+        self.caption = self.caption + drawn_note(ds)
+        self.i_train, self.i_test = drawn(len(ds.y_train)), drawn(len(ds.y_test))
 
         def points():
             if self.value is None:          # before the first prediction: the diagonal
                 return ys, ys
-            return (np.concatenate([ds.y_train[:, 0], ds.y_test[:, 0]]),
+            return (np.concatenate([ds.y_train[self.i_train, 0], ds.y_test[self.i_test, 0]]),
                     np.concatenate([self.value["train"], self.value["test"]]))
         self.legend = LegendPlacer(plot, points)
         plot.legend.addItem(self.train, "train")
@@ -820,28 +868,33 @@ class ScatterMode(_Mode):
     def views(cls, ctx):
         ds = ctx.dataset
 
-        def scatter(run):
-            tr = run.network.predict(ds.X_train)[:, 0]
-            te = run.network.predict(ds.X_test)[:, 0] if len(ds.X_test) else np.zeros(0)
+        i_train, i_test = drawn(len(ds.X_train)), drawn(len(ds.X_test))
+        X_train, X_test = ds.X_train[i_train], ds.X_test[i_test]
+
+        def scatter(run):           # the drawn points only
+            tr = run.network.predict(X_train)[:, 0]
+            te = run.network.predict(X_test)[:, 0] if len(X_test) else np.zeros(0)
             return {"train": tr, "test": te}
         return {cls.view_name: (unchanged_cache(scatter), SLOW_HZ)}
 
     def apply(self, value, snap) -> None:
         ds = self.ctx.dataset
-        if not isinstance(value, dict) or value["train"].shape != (len(ds.y_train),):
+        if not isinstance(value, dict) or value["train"].shape != (len(self.i_train),):
             return
         self.value = value
-        self.train.setData(ds.y_train[:, 0], value["train"])
+        self.train.setData(ds.y_train[self.i_train, 0], value["train"])
         if len(ds.y_test):
-            self.test.setData(ds.y_test[:, 0], value["test"])
+            self.test.setData(ds.y_test[self.i_test, 0], value["test"])
         self.legend.place()
 
     def export_csv(self):
         if self.value is None:
             return None
         ds = self.ctx.dataset
-        rows = [["train", float(t), float(p)] for t, p in zip(ds.y_train[:, 0], self.value["train"])]
-        rows += [["test", float(t), float(p)] for t, p in zip(ds.y_test[:, 0], self.value["test"])]
+        rows = [["train", float(t), float(p)]
+                for t, p in zip(ds.y_train[self.i_train, 0], self.value["train"])]
+        rows += [["test", float(t), float(p)]
+                 for t, p in zip(ds.y_test[self.i_test, 0], self.value["test"])]
         return ["split", "true", "predicted"], rows
 
 
@@ -966,9 +1019,13 @@ class DecisionPanel(Panel):
         self._last_seq = snap.seq
         name = self.mode.view_name
         value = snap.views.get(name) if snap.views else None
+        if value is None and not self.ctx.replay:
+            # a live run's worker computes it (never compile on this thread)
+            self.mode.on_theta(snap)
+            return
         if value is None or isinstance(value, Exception):
-            # Replay (or a view not registered): compute from the snapshot's parameters
-            # on this thread; a replay frame is not a training frame, so it may cost more.
+            # Replay: compute from the snapshot's parameters on this thread; a replay
+            # frame is not a training frame, so it may cost more.
             if snap.theta is None:
                 return
             if value is None:

@@ -569,9 +569,10 @@ class NetworkGraphPanel(Panel):
         self._last_seq = snap.seq
         views = snap.views or {}
         maps = views.get("network.maps")
-        if self.has_maps and maps is None and snap.theta is not None and \
-                "network.stats" not in views:
-            # replay: no worker; compute the maps here, at the maps' own rate
+        if self.has_maps and maps is None and snap.theta is not None and self.ctx.replay:
+            # replay: no worker; compute the maps here, at the maps' own rate (a live run
+            # waits for its worker: here the first maps of a float32 run compiled its
+            # kernels on the GUI thread, a 34 s freeze on a cold cache)
             now = time.monotonic()
             if now - getattr(self, "_last_replay_maps", 0.0) >= 1.0 / MAPS_HZ:
                 self._last_replay_maps = now
