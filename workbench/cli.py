@@ -110,10 +110,10 @@ def load_kernels(run, quiet: bool = False) -> float:
 
 
 def train_headless(cfg, steps: int | None, out: str | None = None, quiet: bool = False,
-                   label: str = "training"):
+                   label: str = "training", overwrite: bool = False):
     """Train a config headless with a progress line; return (run, seconds of compute)."""
     from .run import Run
-    run = Run(cfg, session=out) if out else Run(cfg)
+    run = Run(cfg, session=out, overwrite_session=overwrite) if out else Run(cfg)
     load_kernels(run, quiet)
     total = steps if steps is not None else run.total_steps
     prog = Progress(total, label, enabled=not quiet)
@@ -139,7 +139,8 @@ def cmd_train(args) -> int:
         raise CliError(f"--steps {args.steps} is not allowed: a number >= 0")
     from .session import SessionError   # --out that cannot be written: one line, exit 2
     try:
-        run = train_headless(cfg, args.steps, args.out, quiet=args.json and not args.progress)
+        run = train_headless(cfg, args.steps, args.out, quiet=args.json and not args.progress,
+                             overwrite=args.overwrite)
     except (ConfigError, SessionError) as e:
         raise CliError(str(e)) from None
     s = run.summary()
@@ -176,7 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     t = sub.add_parser("train", help="train a config headless and print a summary")
     t.add_argument("config", help="run configuration (JSON)")
-    t.add_argument("--out", help="record the run to this session file (.wbsession)")
+    t.add_argument("--out", help="record the run to this session file (.wbsession); one "
+                   "that exists is not replaced without --overwrite")
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace the session file --out names (not one being recorded)")
     t.add_argument("--steps", type=int, help="train this many steps (default: the epochs)")
     t.add_argument("--json", action="store_true", help="print one JSON object")
     t.add_argument("--progress", action="store_true", help="progress on stderr with --json")
@@ -207,6 +211,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except (CliError, ConfigError, DataError) as e:
         sys.stderr.write(f"error: {e}\n")
+        return 2
+    except MemoryError:
+        sys.stderr.write("error: not enough memory for this: fewer samples, noise features, "
+                         "units or layers (or a smaller grid)\n")
+        return 2
+    except RecursionError:
+        sys.stderr.write("error: the input is nested too deeply to read\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

@@ -139,6 +139,8 @@ class RunConfig:
         except json.JSONDecodeError as e:
             raise ConfigError(f"config is not valid JSON: {e.msg} at line {e.lineno} "
                               f"column {e.colno}") from None
+        except RecursionError:
+            raise ConfigError("config is nested too deeply to read") from None
         if not isinstance(obj, dict):
             raise ConfigError("config must be a JSON object, got "
                               f"{type(obj).__name__}")
@@ -148,11 +150,19 @@ class RunConfig:
     def load(cls, path: str | Path) -> "RunConfig":
         p = Path(path)
         try:
-            text = p.read_text()
+            raw = p.read_bytes()
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {p}") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise ConfigError(f"cannot read config file {p}: {e}") from None
+        except OSError as e:
+            raise ConfigError(f"cannot read config file {p}: {e.strerror or e}") from None
+        if raw.startswith(b"SQLite format 3\0"):
+            raise ConfigError(f"{p} is a recorded session, not a configuration: open it with "
+                              "'replay', 'info' or File > Open session")
+        try:
+            text = raw.decode("utf-8-sig")      # (a byte-order mark, as Notepad writes)
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"cannot read config file {p}: not UTF-8 text (byte "
+                              f"{e.start})") from None
         return cls.from_json(text)
 
 

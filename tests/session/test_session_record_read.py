@@ -1,5 +1,6 @@
 """Recording and reading back: metrics, evaluations, events, findings, states, live files."""
 import json
+import os
 import sqlite3
 
 import numpy as np
@@ -121,16 +122,53 @@ def test_existing_foreign_file_is_not_overwritten(tmp_path):
     assert p.read_text() == "my notes"
 
 
-def test_existing_session_is_replaced(tmp_path):
+def test_existing_session_is_kept_unless_overwrite_is_asked(tmp_path):
+    # a second run of the same name replaced the first one's recording, silently
     p = tmp_path / "r.wbsession"
     a = Run(TINY, session=p)
     a.run_steps(50)
     a.finish()
-    b = Run(TINY, session=p)
+    with pytest.raises(SessionError, match="already holds a recorded session"):
+        Run(TINY, session=p)
+    with open_session(p) as s:
+        assert s.last_step == 50
+    b = Run(TINY, session=p, overwrite_session=True)
     b.run_steps(20)
     b.finish()
     with open_session(p) as s:
         assert s.last_step == 20
+
+
+def test_a_session_being_recorded_is_not_overwritten(tmp_path):
+    p = tmp_path / "live.wbsession"
+    a = Run(TINY, session=p)
+    a.run_steps(30)
+    with pytest.raises(SessionError, match="being recorded by another run"):
+        Run(TINY, session=p, overwrite_session=True)
+    a.run_steps(10)
+    a.finish()
+    with open_session(p) as s:
+        assert s.last_step == 40 and s.closed
+
+
+def test_what_is_not_a_regular_file_is_never_replaced(tmp_path):
+    # "--out /dev/null" as root replaced the device with a regular file
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder.wbsession"
+    folder.mkdir()
+    link = tmp_path / "link.wbsession"
+    link.symlink_to(tmp_path / "elsewhere")
+    for p in (fifo, folder, link):
+        for overwrite in (False, True):
+            with pytest.raises(SessionError, match="not a regular file"):
+                Run(TINY, session=p, overwrite_session=overwrite)
+    assert not (tmp_path / "elsewhere").exists() and folder.is_dir()
+    import stat
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    empty = tmp_path / "empty.wbsession"        # an empty file (mktemp) is taken
+    empty.touch()
+    Run(TINY, session=empty).finish()
 
 
 def test_disk_full_keeps_what_was_recorded(tmp_path, monkeypatch):

@@ -73,6 +73,9 @@ def learning_curve_verdict(n: np.ndarray, tr: np.ndarray, te: np.ndarray) -> str
     """
     if np.any(~np.isfinite(te)):
         return "no test loss to compare (set data.test_fraction above 0)"
+    if len(te) < 2:
+        return (f"one training-set size only (train {tr[-1]:.3g}, test {te[-1]:.3g}): "
+                "give two or more fractions to see whether more data helps")
     gap = te - tr
     tol = max(FLAT * abs(te[-1]), FLAT_ABS)
     falling = len(te) > 1 and te[-2] - te[-1] > tol

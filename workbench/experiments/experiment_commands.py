@@ -103,8 +103,12 @@ def cmd_rangetest(args) -> int:
 def cmd_learningcurve(args) -> int:
     cfg = load_config_arg(args.config)
     from .curves import learning_curve
+    fractions = _floats(args.fractions, "--fractions")
+    if any(not 0.0 < f <= 1.0 for f in fractions):
+        raise CliError(f"--fractions {args.fractions}: each fraction of the training set "
+                       "must be above 0 and at most 1 (e.g. 0.1,0.25,0.5,1)")
     res = _run(learning_curve, args, "learningcurve", config=cfg,
-               fractions=_floats(args.fractions, "--fractions"), seeds=args.seeds,
+               fractions=fractions, seeds=args.seeds,
                steps=args.steps, **_pool_kw(args))
     if args.json:
         print_json({"verdict": res.verdict, **_lists({

@@ -348,7 +348,14 @@ def _run_sweep(spec, specs, cols, client, progress, cancel, resume, t0) -> Sweep
     out = Path(spec.out) if spec.out is not None else None
     results: list[RunResult | None] = [None] * len(specs)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+        if out.exists() and not out.is_dir():
+            raise SweepError(f"--out {out} is a file, not a folder; choose a folder for the "
+                             "sweep's sessions and summary")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise SweepError(f"--out {out}: cannot create the folder "
+                             f"({e.strerror or e})") from None
         meta = out / "sweep.json"
         ident = {"version": FORMAT_VERSION, **spec.identity(), "sessions": spec.sessions}
         if meta.exists():

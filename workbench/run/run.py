@@ -190,13 +190,15 @@ class Run:
         the training in between. An exact solver's first step, the fit, is always
         evaluated.
     session : path, optional
-        Record the run to this session file.
+        Record the run to this session file. A file that is there already is never
+        replaced (SessionError), except a recorded session with ``overwrite_session``.
     diagnostics : bool
         Watch the run with the diagnostics rules (default on; they count in its speed).
     """
 
     def __init__(self, config=None, *, dataset: Dataset | None = None,
-                 eval_every: int | None = None, session=None, diagnostics: bool = True):
+                 eval_every: int | None = None, session=None, diagnostics: bool = True,
+                 overwrite_session: bool = False):
         self.config: RunConfig = load_config(config)
         cfg = self.config
         self.dataset = dataset if dataset is not None else load_dataset(cfg.data, cfg.seed)
@@ -268,7 +270,7 @@ class Run:
             self.add_listener(self.monitor)
         if session is not None:
             from ..session import Recorder
-            self.recorder = Recorder(session, self)
+            self.recorder = Recorder(session, self, overwrite=overwrite_session)
             self.add_listener(self.recorder)
 
     # --- shapes and counters ----------------------------------------------------------

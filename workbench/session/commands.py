@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..cli import CliError, Progress, print_json
-from .format import SessionError
+from .format import CONTENT_ERRORS, SessionError, damaged
 from .reader import SessionReader
 
 
@@ -17,9 +17,11 @@ def findings_of(path) -> list[dict]:
     """
     try:
         with SessionReader(path) as r:
-            return r.findings()
+            return [dict(f) for f in r.findings()]
     except SessionError as e:
         raise CliError(str(e)) from None
+    except CONTENT_ERRORS as e:
+        raise CliError(str(damaged(path, e))) from None
 
 
 def session_info(path) -> dict:
@@ -48,11 +50,18 @@ def _steps_per_epoch(r: SessionReader) -> int:
 def cmd_info(args) -> int:
     try:
         info = session_info(args.session)
+        if args.json:
+            print_json(info)
+        else:
+            _print_info(info)
     except SessionError as e:
         raise CliError(str(e)) from None
-    if args.json:
-        print_json(info)
-        return 0
+    except CONTENT_ERRORS as e:       # (records of the wrong shape show when printed)
+        raise CliError(str(damaged(args.session, e))) from None
+    return 0
+
+
+def _print_info(info: dict) -> None:
     c = info["config"]
     print(f"{info['path']}  ({info['size_bytes'] / 1e6:.2f} MB, session format "
           f"{info['format']}, workbench {info['app_version']})")
@@ -80,7 +89,6 @@ def cmd_info(args) -> int:
     for fd in info["findings"]:
         print(f"  [{fd.get('severity')}] {fd.get('code')} (step {fd.get('step')}): "
               f"{fd.get('message')}")
-    return 0
 
 
 def cmd_verify(args) -> int:
@@ -91,12 +99,27 @@ def cmd_verify(args) -> int:
                                                          prog.update(d)))
     except SessionError as e:
         raise CliError(str(e)) from None
+    except CONTENT_ERRORS as e:
+        raise CliError(str(damaged(args.session, e))) from None
     prog.close()
     if args.json:
         print_json(res.to_dict())
     else:
         print(res.message)
     return 0 if res.ok else 1
+
+
+def _check_output(flag: str, out, session) -> None:
+    """Refuse an output file that is the exported session or another recorded session
+    (``export S --html S`` wrote the report over the session it read)."""
+    from .format import is_session_file
+    if not out:
+        return
+    p = Path(out)
+    if p.exists() and Path(session).exists() and p.resolve() == Path(session).resolve():
+        raise CliError(f"{flag} {out} is the session being exported; choose another file")
+    if p.is_file() and is_session_file(p):
+        raise CliError(f"{flag} {out} holds a recorded session; not overwritten")
 
 
 def cmd_export(args) -> int:
@@ -106,6 +129,8 @@ def cmd_export(args) -> int:
         raise CliError("export needs at least one of --csv DIR, --weights FILE.npz|FILE.json,"
                        " --html FILE.html")
     written = []
+    for flag, out in (("--weights", args.weights), ("--html", args.html)):
+        _check_output(flag, out, args.session)
     try:
         SessionReader(args.session).close()   # refuse a bad file before writing anything
         if args.csv:
@@ -120,6 +145,8 @@ def cmd_export(args) -> int:
         raise CliError(str(e)) from None
     except OSError as e:
         raise CliError(f"cannot write: {e}") from None
+    except CONTENT_ERRORS as e:
+        raise CliError(str(damaged(args.session, e))) from None
     if args.json:
         print_json({"written": written})
     else:

@@ -345,6 +345,18 @@ def db_error(path, e: BaseException) -> SessionError:
     return SessionError(f"{path} cannot be read ({msg})")
 
 
+#: What reading a damaged file's contents raises beyond SessionError (a number stored as
+#: text, a list where a record was, bytes that are not UTF-8): the readers turn these
+#: into :func:`damaged` errors.
+CONTENT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError,
+                  UnicodeDecodeError)
+
+
+def damaged(path, e: BaseException) -> SessionError:
+    """The one-line error for a file whose contents could not be read."""
+    return SessionError(f"{path} is damaged ({type(e).__name__}: {' '.join(str(e).split())})")
+
+
 def check_identity(conn: sqlite3.Connection, path, quick_check: bool = True) -> int:
     """Check application id, format version and integrity; return the format version."""
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]

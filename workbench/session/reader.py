@@ -71,11 +71,21 @@ class SessionReader:
         except F.SessionError:
             self._close_quietly()
             raise
+        except F.CONTENT_ERRORS as e:       # e.g. quick_check's answer not UTF-8
+            self._close_quietly()
+            raise F.damaged(self.path, e) from None
         try:
             self.config: RunConfig = load_config(self.meta["config"])
         except (ConfigError, KeyError, TypeError) as e:
             self._close_quietly()
             raise F.SessionError(f"{self.path} is damaged (its configuration: {e})") from None
+        try:
+            self._read_contents()
+        except F.CONTENT_ERRORS as e:
+            self._close_quietly()
+            raise F.damaged(self.path, e) from None
+
+    def _read_contents(self) -> None:
         self.first_step = int(self.meta.get("first_step") or 0)
         self.n_layers = int(self.meta.get("n_layers") or 0)
         self._last = {t: 0 for t in ("events", "chunks", "evaluations", "snapshots",

@@ -100,8 +100,10 @@ class Recorder:
     """
 
     def __init__(self, path, run, *, origin: str = "scratch", parent: str | None = None,
-                 fork_step: int | None = None, extra_meta: dict | None = None):
+                 fork_step: int | None = None, extra_meta: dict | None = None,
+                 overwrite: bool = False):
         self.path = Path(path)
+        self._overwrite = overwrite
         self.error: str | None = None
         self.blocked_seconds = 0.0
         self.records_dropped = 0
@@ -144,12 +146,40 @@ class Recorder:
         weakref.finalize(run, Recorder._stop_writer, self._items, self._wake)
 
     # --- creation --------------------------------------------------------------------------
+    @staticmethod
+    def _check_not_recording(p: Path) -> None:
+        """Refuse to replace a session that looks recorded right now: not closed, and
+        the file or its write-ahead log changed within the last 10 s (a recorder commits
+        about every second; a file a killed run left unclosed is older and is taken)."""
+        try:
+            closed = F.is_session_file(p) and SessionMetaPeek.closed(p)
+        except Exception:  # noqa: BLE001 - unreadable: not ours to protect
+            return
+        if closed:
+            return
+        newest = max(q.stat().st_mtime for q in (p, Path(str(p) + "-wal")) if q.exists())
+        if time.time() - newest < 10.0:
+            raise F.SessionError(f"{p} is being recorded by another run; not overwritten")
+
     def _create(self, meta: dict, state: dict, step: int, run) -> None:
         p = self.path
-        if p.exists():
-            if p.stat().st_size and not F.is_session_file(p):
-                raise F.SessionError(f"{p} exists and is not a session file; "
-                                     "not overwritten")
+        if p.exists() or p.is_symlink():
+            # never replace what is there: a device (``--out /dev/null`` as root replaced
+            # the device with a file), a folder, another file, or a recorded session (a
+            # second ``train --out`` of the same name replaced the first run's recording
+            # while it trained); an empty regular file (a name made by mktemp) is taken
+            if not p.is_file() or p.is_symlink():
+                raise F.SessionError(f"{p} exists and is not a regular file; not overwritten")
+            if p.stat().st_size:
+                if F.is_session_file(p):
+                    if not self._overwrite:
+                        raise F.SessionError(f"{p} already holds a recorded session; choose "
+                                             "another name, delete it, or overwrite it "
+                                             "(--overwrite)")
+                    self._check_not_recording(p)
+                else:
+                    raise F.SessionError(f"{p} exists and is not a session file; "
+                                         "not overwritten")
         # build the file under a temporary name so a crash never leaves half a header
         tmp = p.with_name(p.name + f".tmp{os.getpid()}")
         for q in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
@@ -463,3 +493,16 @@ def _plain(obj):
     if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
         return None
     return obj
+
+
+class SessionMetaPeek:
+    """Read one meta value of a session file without opening a reader."""
+
+    @staticmethod
+    def closed(p: Path) -> bool:
+        conn = F.connect(p, readonly=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'closed'").fetchone()
+        finally:
+            conn.close()
+        return row is not None and json.loads(row[0]) is not None

@@ -36,6 +36,9 @@ def _layers_of(source, step):
     from .reader import SessionReader
     with SessionReader(source) as r:
         s = r.last_step if step is None else int(step)
+        if not r.first_step <= s <= r.last_step:       # (it trained on past the end)
+            raise F.SessionError(f"step {s} is outside the recorded steps "
+                               f"{r.first_step}..{r.last_step}")
         run = r.run_at(s, diagnostics=False)
         return [(W.copy(), b.copy()) for W, b in run.network.weights], r.config, s
 

@@ -330,12 +330,15 @@ class SessionsUi(QtCore.QObject):
             self.win.inform("Cannot open the session", str(e))
             return False
         old = self.replay
+        from ..session.format import CONTENT_ERRORS, damaged
         try:
             self.replay = ReplayController(reader, self.controller, self.timeline,
                                            parent=self)
-        except SessionError as e:
+        except (SessionError, *CONTENT_ERRORS) as e:
             reader.close()
             self.replay = old
+            if not isinstance(e, SessionError):
+                e = damaged(path, e)
             self.win.inform("Cannot open the session", str(e))
             return False
         if old is not None:
