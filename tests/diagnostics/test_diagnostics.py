@@ -334,6 +334,30 @@ def test_nan_provenance_update_message_has_no_overflowed_norm():
     json.dumps(p.to_dict(), allow_nan=False)
 
 
+def test_nan_provenance_names_a_weight_typed_by_hand():
+    # a bias typed as 1e308 overflowed the next step; the banner told the student to
+    # lower the learning rate
+    cfg = {"seed": 0, "data": {"name": "spiral", "n_samples": 100},
+           "model": {"hidden": [[4, "tanh"]]}, "optimizer": {"lr": 0.03, "momentum": 0.9}}
+    run = Run(cfg)
+    run.run_steps(20)
+    run.set_weight(1, 0, -1, 1e308)
+    run.run_steps(50)
+    assert run.nonfinite is not None and run.nonfinite.step <= 25
+    p = nan_provenance(run)
+    assert p.detail["hand_set"] == {"layer": 1, "row": 0, "col": -1, "value": 1e308,
+                                    "step": 20}
+    assert "set by hand to 1e+308 at step 20" in p.message
+    assert "not the learning rate" in p.message
+    # a failure long after a typed weight is the training's own
+    run2 = Run(ALL["nan_regline_lr1"]["config"])
+    run2.run_steps(1)
+    run2.set_weight(0, 0, 0, 0.5)
+    run2.run_steps(run2.total_steps)
+    assert run2.nonfinite.step > 1 + 10
+    assert "hand_set" not in nan_provenance(run2).detail
+
+
 def test_norm_without_overflow_and_its_words():
     from workbench.diagnostics.provenance import _LOG10_MAX, _norm, _plain_norm
     big = np.full(4, 1.5e308)                  # finite values, norm 3e308 > float max

@@ -289,3 +289,16 @@ def test_a_data_remedy_rebuilds_the_data_from_the_patched_config():
     assert len(res.steps) == 300 and not res.still_raised
     assert res.after < res.before and res.acc_after > res.acc_before + 0.2
     assert "train accuracy" in res.verdict and "unscaled_features gone" in res.verdict
+
+
+def test_banner_advice_follows_the_cause(qtbot):
+    from workbench.diagnostics.provenance import Provenance
+    from workbench.ui.diagnostics_ui import ProvenanceBanner
+    banner = ProvenanceBanner()
+    qtbot.addWidget(banner)
+    msg = "step 21: the loss (0.7) and every gradient were finite, but ..."
+    banner.show_provenance(Provenance(21, "update", 1, msg, {}), 21)
+    assert "lower the learning rate" in banner.label.text()
+    banner.show_provenance(Provenance(21, "update", 1, msg, {"hand_set": {"value": 1e308}}), 21)
+    assert "set that weight to a smaller value" in banner.label.text()
+    assert "learning rate before" not in banner.label.text()

@@ -410,6 +410,24 @@ def test_network_graph_click_shows_weights_and_typed_weight_is_requested(qtbot, 
     assert ev.kind == "weight" and ev.step == 10
     assert ev.payload == {"layer": 1, "row": 3, "col": -1, "value": 0.5}
     assert abs(run2.network.weights[1][1][3] - 0.5) < 0.05   # then one update moved it
+    # a half-typed number and Return: a reason in red that the unit's statistics, which
+    # follow training, do not overwrite (they replaced it within a second)
+    sent = []
+    bus.weight_edit_requested.connect(lambda *a: sent.append(a))
+    for typed, reason in (("1e", "'1e' is not a number"), ("abc", "'abc' is not a number"),
+                          ("inf", "finite")):
+        panel.edit_value.clear()
+        qtbot.keyClicks(panel.edit_value, typed)
+        assert panel.edit_value.text() == typed           # nothing swallowed as typed
+        qtbot.keyClick(panel.edit_value, QtCore.Qt.Key_Return)
+        assert reason in panel.edit_status.text() and panel.edit_value.property("invalid")
+        feed(panel, run, seq=7 + len(typed), ctx=panel.ctx)     # training goes on
+        assert reason in panel.edit_status.text()
+    assert sent == []
+    panel.edit_value.setText("0.25")
+    qtbot.keyClick(panel.edit_value, QtCore.Qt.Key_Return)     # Return applies, as Set
+    assert len(sent) == 1 and sent[0][-1] == 0.25
+    assert "set to 0.25" in panel.edit_status.text() and not panel.edit_value.property("invalid")
 
 
 def test_network_graph_dead_units_and_highlights(qtbot, bus):

@@ -58,7 +58,32 @@ def nan_provenance(run) -> Provenance | None:
     nf = run.nonfinite
     if nf is None:
         return None
-    bad_step = nf.step
+    prov = _provenance(run, nf.step)
+    hand = _hand_set_before(run, nf.step)
+    if hand is not None:
+        # a weight typed by hand just before: that, not the learning rate, is the cause
+        # (the banner told the student to lower the learning rate after a typed 1e308)
+        prov.message += (f"; a weight of layer {hand['layer'] + 1} had been set by hand "
+                         f"to {hand['value']:.3g} at step {hand['step']}: that value, not "
+                         "the learning rate, is the likely cause")
+        prov.detail["hand_set"] = hand
+    return prov
+
+
+#: A weight typed this many steps or fewer before the failing step is named in it.
+HAND_SET_STEPS = 10
+
+
+def _hand_set_before(run, bad_step: int) -> dict | None:
+    """The last weight set by hand within :data:`HAND_SET_STEPS` steps before
+    ``bad_step`` (its payload with the step), or None."""
+    for e in reversed(getattr(run, "events", ())):
+        if e.kind == "weight" and bad_step - HAND_SET_STEPS <= e.step < bad_step:
+            return {**e.payload, "step": e.step}
+    return None
+
+
+def _provenance(run, bad_step: int) -> Provenance:
     run.rewind_to_finite()
     net = run.network
     names = net.activations_names

@@ -357,9 +357,11 @@ class ProvenanceBanner(QtWidgets.QFrame):
             where = "the loss" if prov.layer is None else f"layer {prov.layer + 1}"
             what = "loss" if prov.layer is None else f"{prov.what} of {where}"
             detail = prov.message.removeprefix(f"step {prov.step}: ")
+            advice = ("set that weight to a smaller value" if prov.detail.get("hand_set")
+                      else "lower the learning rate")
             text = (f"<b>Training stopped at step {prov.step}: the {html.escape(what)} "
                     f"went non-finite first.</b> {html.escape(detail[:1].upper() + detail[1:])}"
-                    ". Rewind, then lower the learning rate before you continue.")
+                    f". Rewind, then {advice} before you continue.")
         self.label.setText(text)
         self.rewind_button.setEnabled(True)
         self._set_shown(True)

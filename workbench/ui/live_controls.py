@@ -91,6 +91,7 @@ class LiveControls(QtWidgets.QToolBar):
         ed.setObjectName("live_" + key)
         ed.setFixedWidth(width)
         ed.setToolTip(tip)
+        ed.setProperty("help", tip)
         ed.editingFinished.connect(lambda k=key: self._on_edit_finished(k))
         return ed
 
@@ -144,7 +145,7 @@ class LiveControls(QtWidgets.QToolBar):
             if not math.isfinite(v):
                 raise ValueError
         except ValueError:
-            _mark(ed, f"'{t}' is not a number")
+            self._refuse(ed, f"{key}: '{t}' is not a number")
             return
         if v == self.controller.config[_CFG_PATH[key]]:
             _mark(ed, None)
@@ -152,10 +153,16 @@ class LiveControls(QtWidgets.QToolBar):
         try:
             self.controller.config.with_changes({_CFG_PATH[key]: v})
         except ConfigError as e:
-            _mark(ed, str(e))
+            self._refuse(ed, str(e))
             return
         _mark(ed, None)
         self.apply(key, v)
+
+    def _refuse(self, ed: QtWidgets.QLineEdit, reason: str) -> None:
+        """Mark the field and say why where it is seen (the status bar), not only in
+        its tooltip; the run keeps its value."""
+        _mark(ed, reason)
+        self.controller.message.emit(f"not applied: {reason}")
 
     def _on_lr_slider_moved(self, tick: int) -> None:
         # while dragging only the text follows; the run gets the value on release
@@ -187,9 +194,11 @@ def _label(text: str) -> QtWidgets.QLabel:
 
 
 def _mark(ed: QtWidgets.QWidget, msg: str | None) -> None:
+    """Mark a field invalid with ``msg`` as its tooltip, or valid with its own help back
+    (the reason of an old refusal stayed as the tooltip for good)."""
     if bool(ed.property("invalid")) != bool(msg):
         ed.setProperty("invalid", bool(msg))
         ed.style().unpolish(ed)
         ed.style().polish(ed)
-    if msg:
-        ed.setToolTip(msg)
+    helptip = ed.property("help") or ""
+    ed.setToolTip(f"{msg}\n\n{helptip}".strip() if msg else helptip)

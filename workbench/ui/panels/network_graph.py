@@ -167,7 +167,8 @@ class NetworkGraphPanel(Panel):
         self.edit_value = QtWidgets.QLineEdit()
         self.edit_value.setObjectName("network_edit_value")
         self.edit_value.setPlaceholderText("value")
-        self.edit_value.setValidator(QtGui.QDoubleValidator())
+        # no validator: it swallowed Return on a half-typed number ("1e", "-") with no
+        # word; the value is checked on Set / Return and the reason shown below
         self.edit_button = QtWidgets.QPushButton("Set")
         self.edit_button.setObjectName("network_edit_set")
         self.edit_button.setToolTip("Set this weight by hand; applied at the next step "
@@ -178,6 +179,12 @@ class NetworkGraphPanel(Panel):
         form.addWidget(self.edit_value, 1)
         form.addWidget(self.edit_button)
         side.addLayout(form)
+        # the answer to Set, kept apart from the unit's statistics (which follow training
+        # and replaced an error message within a second)
+        self.edit_status = QtWidgets.QLabel("")
+        self.edit_status.setObjectName("network_edit_status")
+        self.edit_status.setWordWrap(True)
+        side.addWidget(self.edit_status)
         sidew = QtWidgets.QWidget()
         sidew.setLayout(side)
         sidew.setMinimumWidth(150)
@@ -694,6 +701,7 @@ class NetworkGraphPanel(Panel):
         if (col, unit) not in self.node_pos:
             return
         self.selected = (col, unit)
+        self._edit_answer("")
         self.sel_under.setData(pos=[self.node_pos[(col, unit)]])
         self.sel_item.setData(pos=[self.node_pos[(col, unit)]])
         self._fill_edit_targets()
@@ -744,14 +752,21 @@ class NetworkGraphPanel(Panel):
         try:
             value = float(text)
         except ValueError:
-            self.node_stats.setText(f"'{text}' is not a number")
+            self._edit_answer(f"'{text}' is not a number", error=True)
             return
         if not np.isfinite(value):
-            self.node_stats.setText("the weight must be a finite number")
+            self._edit_answer("the weight must be a finite number", error=True)
             return
         row, col = target
         self.bus.weight_edit_requested.emit(self.selected[0] - 1, int(row), int(col), value)
-        self.node_stats.setText(f"set to {value:g} at the next step")
+        self._edit_answer(f"{self.edit_target.currentText()} set to {value:g} at the next step")
+
+    def _edit_answer(self, text: str, error: bool = False) -> None:
+        self.edit_status.setText(text)
+        self.edit_status.setStyleSheet("color: #d62728;" if error else "")
+        self.edit_value.setProperty("invalid", error)
+        self.edit_value.style().unpolish(self.edit_value)
+        self.edit_value.style().polish(self.edit_value)
 
     def _show_node_info(self) -> None:
         if self.selected is None:
