@@ -184,6 +184,7 @@ class NetworkGraphPanel(Panel):
         self.edit_status = QtWidgets.QLabel("")
         self.edit_status.setObjectName("network_edit_status")
         self.edit_status.setWordWrap(True)
+        self.edit_status.setVisible(False)
         side.addWidget(self.edit_status)
         sidew = QtWidgets.QWidget()
         sidew.setLayout(side)
@@ -763,6 +764,7 @@ class NetworkGraphPanel(Panel):
 
     def _edit_answer(self, text: str, error: bool = False) -> None:
         self.edit_status.setText(text)
+        self.edit_status.setVisible(bool(text))     # no room taken from a short dock
         self.edit_status.setStyleSheet("color: #d62728;" if error else "")
         self.edit_value.setProperty("invalid", error)
         self.edit_value.style().unpolish(self.edit_value)
