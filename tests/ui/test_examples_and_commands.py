@@ -35,6 +35,21 @@ def test_lessons_show_what_they_teach(name, check):
     assert check(run, run.summary())
 
 
+def test_xor_lesson_text_says_what_the_run_does():
+    # the text said "the loss never reaches zero"; the evaluated loss is 0 whenever the
+    # weights cycle back to zero (every corner on the line), the accuracy never 100 %
+    import numpy as np
+
+    from workbench.run import Run
+    from workbench.ui.examples import BY_NAME
+    ex = BY_NAME["xor_perceptron"]
+    run = Run(ex.config, eval_every=1)
+    run.run_steps(run.total_steps)
+    ev = run.history.evals()
+    assert np.nanmax(ev["train_acc"]) < 1.0 and np.nanmin(ev["train_loss"]) == 0.0
+    assert "accuracy never reaches 100 %" in ex.text and "loss never" not in ex.text
+
+
 def test_circle_lesson_is_solved_by_the_squares():
     from workbench.run import Run
     from workbench.ui.examples import BY_NAME

@@ -47,8 +47,10 @@ EXAMPLES: tuple[Example, ...] = (
     Example(
         "xor_perceptron", "Perceptron fails on XOR",
         "The same perceptron on XOR: no single line puts (0, 1) and (1, 0) on one side "
-        "and (0, 0) and (1, 1) on the other, so the line keeps jumping and the loss never "
-        "reaches zero. Add a hidden layer (two tanh units) to solve it.",
+        "and (0, 0) and (1, 1) on the other, so the line keeps jumping and the accuracy "
+        "never reaches 100 % (the loss even touches zero when the weights cycle back to "
+        "zero and every corner lies on the line). Add a hidden layer (two tanh units) to "
+        "solve it.",
         {"data": {"name": "xor_gate", "n_samples": 4, "noise": 0.0, "test_fraction": 0.0},
          "model": dict(_GATE), "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.0},
          "training": {"batch_size": 1, "epochs": 30}}),
