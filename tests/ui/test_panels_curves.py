@@ -269,6 +269,24 @@ def test_accuracy_at_evaluation_steps_on_a_fixed_axis(qtbot, run_with_event):
     assert np.isnan(rp.curve_data("test_eval")[1]).all()
 
 
+def test_no_test_curve_in_the_legend_without_a_test_split(qtbot):
+    # the logic gates have no test points; their legends listed "test (evaluation)"
+    gate = Run({"data": {"name": "and_gate", "n_samples": 4, "noise": 0.0,
+                         "test_fraction": 0.0},
+                "model": {"hidden": [], "output": "step", "loss": "perceptron"}},
+               diagnostics=False)
+    gate.run_steps(8)
+    spiral = Run({"data": {"name": "spiral", "n_samples": 60}}, diagnostics=False)
+    spiral.run_steps(8)
+    for cls in (curves.LossPanel, curves.AccuracyPanel):
+        for run, has_test in ((gate, False), (spiral, True)):
+            p = make(qtbot, cls, run)
+            p.update_snapshot(snapshot(run, 1))
+            names = [label.text for _sample, label in p.plot.legend.items]
+            assert any(n.startswith("test") for n in names) == has_test, (cls, names)
+            assert any(n.startswith("train") for n in names)
+
+
 def test_per_layer_curves_hold_the_history_in_layer_colours(qtbot, run_with_event):
     run = run_with_event
     bus = UiBus()

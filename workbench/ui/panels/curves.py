@@ -78,6 +78,7 @@ class LossPanel(TimePanel):
                     legend="train (evaluation)")
         self._curve("test_eval", self.plot, TEST_COLOR, width=2, symbol="o",
                     legend="test (evaluation)")
+        _no_test_in_legend(self, ctx)
         self._style_raw()
         for item, (label, _, _) in self._overlay_items:     # the legend was cleared
             self.plot.legend.addItem(item, label)
@@ -194,6 +195,7 @@ class AccuracyPanel(TimePanel):
         self._curve("train_eval", self.plot, TRAIN_COLOR, width=2, symbol="o",
                     legend="train")
         self._curve("test_eval", self.plot, TEST_COLOR, width=2, symbol="o", legend="test")
+        _no_test_in_legend(self, ctx)
         self.note.setText("regression: no accuracy (see the loss)"
                           if ctx.task == "regression" else "")
 
@@ -333,3 +335,9 @@ GradientNormPanel = GradientsPanel
 
 __all__ = ["LossPanel", "AccuracyPanel", "GradientsPanel", "GradientNormPanel",
            "UpdateRatioPanel", "ActivationsPanel"]
+
+
+def _no_test_in_legend(panel, ctx: RunContext) -> None:
+    """Without a test split (the logic gates) the legend names no test curve."""
+    if len(ctx.dataset.y_test) == 0 and panel.plot.legend is not None:
+        panel.plot.legend.removeItem(panel._curves["test_eval"])
