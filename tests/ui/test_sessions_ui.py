@@ -53,6 +53,36 @@ def recorded(tmp_path_factory):
 
 
 # --- recording -----------------------------------------------------------------------------
+def test_a_replaced_run_closes_its_file_off_the_gui_thread(make_window, waits, monkeypatch):
+    # the final hooks (a permutation importance; on a cold cache the probe kernels'
+    # compile) ran on the GUI thread at every reset: 11 s frozen at a change of precision
+    import threading
+    import time
+
+    from workbench.run import Run
+    win = make_window(TINY)
+    c = win.controller
+    train(win, waits, 30)
+    first = win.sessions.session_file
+    seen = []
+    real = Run.finish
+
+    def slow_finish(self, *a, **k):
+        seen.append(threading.current_thread().name)
+        time.sleep(0.6)
+        return real(self, *a, **k)
+    monkeypatch.setattr(Run, "finish", slow_finish)
+    tic = time.perf_counter()
+    assert c.reset()
+    assert time.perf_counter() - tic < 0.5
+    assert c.wait_finished(10.0) and seen == ["workbench-finish"]
+    with open_session(first) as r:
+        assert r.closed and r.last_step == 30
+    seen.clear()
+    assert win.shutdown(2.0)                   # closing the window waits for it
+    assert seen == [threading.main_thread().name]
+
+
 def test_the_window_records_a_session_that_verifies(make_window, waits, sessions_dir):
     win = make_window(TINY)
     c = win.controller
@@ -66,6 +96,7 @@ def test_the_window_records_a_session_that_verifies(make_window, waits, sessions
     assert c.reset()                           # a reset starts a new session ...
     second = win.sessions.session_file
     assert second != first and second.exists()
+    assert c.wait_finished(10.0)               # (closed on a thread of its own)
     with open_session(first) as r:             # ... and completes the old one
         assert r.closed and r.last_step == 100
         assert [e["kind"] for e in r.events()][:1] == ["hparams"]
