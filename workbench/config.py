@@ -163,7 +163,14 @@ class RunConfig:
         except UnicodeDecodeError as e:
             raise ConfigError(f"cannot read config file {p}: not UTF-8 text (byte "
                               f"{e.start})") from None
-        return cls.from_json(text)
+        cfg = cls.from_json(text)
+        # a CSV named relative to the config's own folder, as a config next to its data
+        # is written (it was looked up from the current folder only)
+        rel = cfg.data.get("path")
+        if cfg.data["name"] == "csv" and rel and not Path(rel).is_absolute() \
+                and not Path(rel).exists() and (p.parent / rel).exists():
+            cfg = cfg.with_changes({"data.path": str(p.parent / rel)})
+        return cfg
 
 
 def merge_defaults(data: dict) -> dict:

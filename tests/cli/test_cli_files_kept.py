@@ -151,3 +151,23 @@ def test_damaged_contents_are_one_line(session, tmp_path, damage, capsys):
         assert rc in (0, 2), (args, rc, err)
         if rc == 2:
             assert err.strip().splitlines()[-1].startswith("error: "), err
+
+
+def test_csv_named_relative_to_the_config_folder(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "course"
+    folder.mkdir()
+    rows = "\n".join(f"{x},{2 * x + 1}" for x in range(30))
+    (folder / "line.csv").write_text("x,y\n" + rows + "\n")
+    cfg = {"data": {"name": "csv", "path": "line.csv"},
+           "model": {"hidden": [], "output": "linear", "loss": "mse"},
+           "optimizer": {"name": "normal_equations"}}
+    (folder / "fit.json").write_text(json.dumps(cfg))
+    monkeypatch.chdir(tmp_path)                  # not the config's folder
+    assert main(["train", str(folder / "fit.json"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["train_loss"] < 1e-12
+
+
+def test_session_in_a_missing_folder_says_so(tmp_path, cfg, capsys):
+    out = tmp_path / "no_such_folder" / "s.wbsession"
+    assert main(["train", cfg, "--steps", "3", "--out", str(out)]) == 2
+    assert f"the folder {out.parent} does not exist" in one_line_error(capsys)

@@ -136,6 +136,26 @@ def test_live_toolbar_changes_reach_the_run(make_window, qtbot, waits):
     assert not lc.momentum.property("invalid") and lc.momentum.toolTip() == help_tip
 
 
+def test_live_toolbar_greys_out_what_the_optimizer_does_not_use(make_window):
+    # the ridge lesson (normal equations) left lr, momentum, decay and batch editable
+    win = make_window(SMALL)
+    c, lc = win.controller, win.live_controls
+    on = {k: w.isEnabled() for k, w in (("lr", lc.lr_edit), ("momentum", lc.momentum),
+                                          ("decay", lc.decay), ("batch", lc.batch))}
+    assert all(on.values())
+    assert c.change_config({"model.hidden": [], "model.output": "linear", "model.loss": "mse",
+                            "data.name": "reg_line", "optimizer.name": "normal_equations"})
+    assert not any(w.isEnabled() for w in (lc.lr_edit, lc.lr_slider, lc.momentum,
+                                           lc.nesterov, lc.decay, lc.batch))
+    assert lc.l1.isEnabled() and lc.l2.isEnabled()          # ridge and lasso use them
+    assert c.change_config({"optimizer.name": "adam"})
+    assert lc.lr_edit.isEnabled() and lc.batch.isEnabled()
+    assert not lc.momentum.isEnabled() and not lc.decay.isEnabled()
+    c.undo_stack.undo()
+    c.undo_stack.undo()
+    assert lc.momentum.isEnabled() and lc.batch.isEnabled()
+
+
 def test_lr_slider_drag_is_one_undo_step(make_window, qtbot, waits):
     win = make_window(SMALL)
     c, s = win.controller, win.live_controls.lr_slider

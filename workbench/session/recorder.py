@@ -163,6 +163,9 @@ class Recorder:
 
     def _create(self, meta: dict, state: dict, step: int, run) -> None:
         p = self.path
+        if not p.parent.is_dir():
+            raise F.SessionError(f"cannot create session file {p}: the folder {p.parent} "
+                                 "does not exist")
         if p.exists() or p.is_symlink():
             # never replace what is there: a device (``--out /dev/null`` as root replaced
             # the device with a file), a folder, another file, or a recorded session (a

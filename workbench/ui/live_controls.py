@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ..config import MAX_BATCH, ConfigError
 from ..run.run import _CFG_PATH
+from .config_panel import APPLIES
 from .controller import Controller
 
 LR_MIN_EXP, LR_MAX_EXP = -5.0, 1.0     # slider range 1e-5 .. 10
@@ -115,6 +116,7 @@ class LiveControls(QtWidgets.QToolBar):
         return self.controller.config[_CFG_PATH[key]]
 
     def _update_values(self) -> None:
+        self._enable_what_applies()
         for key, ed in self._edits.items():
             if not ed.hasFocus() or ed.property("invalid") or self._shown is not None:
                 ed.setText(f"{self._value(key):.6g}")
@@ -126,6 +128,21 @@ class LiveControls(QtWidgets.QToolBar):
             self.nesterov.setChecked(bool(self._value("nesterov")))
         with QtCore.QSignalBlocker(self.batch):
             self.batch.setValue(int(self._value("batch_size")))
+
+    def _enable_what_applies(self) -> None:
+        """Grey out what the optimizer does not use, as the configuration dock does (an
+        exact solver has no learning rate or batch; only SGD has momentum and decay)."""
+        if self._shown is not None:
+            return            # replay: read only already
+        cfg = self.controller.config
+        widgets = {"lr": (self.lr_edit, self.lr_slider), "momentum": (self.momentum,),
+                   "nesterov": (self.nesterov,), "decay": (self.decay,),
+                   "batch_size": (self.batch,)}
+        for key, ws in widgets.items():
+            applies = APPLIES.get(_CFG_PATH[key])
+            on = applies is None or bool(applies(cfg))
+            for w in ws:
+                w.setEnabled(on)
 
     # --- user edits ------------------------------------------------------------------------
     def apply(self, key: str, value, text: str | None = None) -> bool:
