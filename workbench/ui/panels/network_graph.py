@@ -114,6 +114,10 @@ def unit_fractions(run) -> tuple[list[np.ndarray], list[np.ndarray]]:
     return off, sat
 
 
+#: The fill of a node without a map.
+NODE_FILL = "#c9ced6"
+
+
 class NetworkGraphPanel(Panel):
     """The network as a graph of units and weighted edges (see module docstring)."""
     object_name = "network"
@@ -444,12 +448,15 @@ class NetworkGraphPanel(Panel):
             t.setPos(x - S / 2 - 0.1, y)
             p.addItem(t)
             self.input_names.append(t)
+        # without maps (inputs that are not a plane) a node is a plain light square: the
+        # input nodes keep it (near-black squares read as images that failed to load);
+        # the units' statistics colour the others
         self.nodes = pg.ScatterPlotItem(pxMode=False, symbol="s", size=S,
-                                        brush=None if self.has_maps else pg.mkBrush("#303030"),
+                                        brush=None if self.has_maps else pg.mkBrush(NODE_FILL),
                                         hoverable=True, hoverPen=pg.mkPen("#ffffff", width=2))
         self.nodes.addPoints(spots)
         if not self.has_maps:
-            self.nodes.setBrush([pg.mkBrush("#3a3a3a")] * len(spots))
+            self.nodes.setBrush([pg.mkBrush(NODE_FILL)] * len(spots))
         self.nodes.setZValue(3)
         self.nodes.sigClicked.connect(self._on_nodes_clicked)
         p.addItem(self.nodes)
@@ -655,7 +662,7 @@ class NetworkGraphPanel(Panel):
             b = net.weights[c - 1][1]
             bb = b[2 * r] if self.acts[c] == "maxout" else b[r]
             vals.append(0.5 + 0.5 * float(np.tanh(bb)))
-        self.nodes.setBrush([pg.mkBrush("#3a3a3a") if v is None else
+        self.nodes.setBrush([pg.mkBrush(NODE_FILL) if v is None else
                              pg.mkBrush(cmap.mapToQColor(v)) for v in vals])
 
     def _update_unit_states(self) -> None:
