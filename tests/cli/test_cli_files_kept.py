@@ -171,3 +171,20 @@ def test_session_in_a_missing_folder_says_so(tmp_path, cfg, capsys):
     out = tmp_path / "no_such_folder" / "s.wbsession"
     assert main(["train", cfg, "--steps", "3", "--out", str(out)]) == 2
     assert f"the folder {out.parent} does not exist" in one_line_error(capsys)
+
+
+def test_experiments_refuse_input_that_cannot_run(tmp_path, cfg, capsys):
+    # each of these counted failed runs and exited 0, or suggested rates below -1
+    assert main(["sweep", cfg, "--grid", "optimizer.lr=abc", "--workers", "1",
+                 "--out", str(tmp_path / "sw")]) == 2
+    assert "no run of this grid is a valid configuration" in one_line_error(capsys)
+    assert not (tmp_path / "sw").exists()
+    assert main(["lrtest", cfg, "--lrs=-1,0.1", "--workers", "1"]) == 2
+    assert "finite number > 0" in one_line_error(capsys)
+    exact = tmp_path / "ridge.json"
+    exact.write_text(json.dumps({"data": {"name": "reg_line"}, "model": {
+        "hidden": [], "output": "linear", "loss": "mse"},
+        "optimizer": {"name": "normal_equations"}}))
+    for cmd in ("capacity", "lrtest"):
+        assert main([cmd, str(exact), "--workers", "1"]) == 2
+        assert "normal_equations" in one_line_error(capsys)

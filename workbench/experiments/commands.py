@@ -94,7 +94,12 @@ def _sweep(args, stack) -> int:
                                f"--resume {spec.out} or choose another --out")
         spec.workers = args.workers
         spec.sessions = not args.no_sessions
-        n = len(spec.runs())
+        runs = spec.runs()
+        n = len(runs)
+        if runs and all(r.config is None for r in runs):
+            # nothing would run: bad input, not a sweep of failed runs (exit 0)
+            raise CliError(f"no run of this grid is a valid configuration; the first: "
+                           f"{runs[0].error}")
         if args.dask:  # connect first: a wrong address is one line and nothing written
             client, _ = connect_dask(args.dask)
             stack.callback(client.close)

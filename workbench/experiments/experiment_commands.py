@@ -2,12 +2,12 @@
 ``learningcurve``, ``capacity`` and ``landscape`` (registered by ``commands.py``)."""
 from __future__ import annotations
 
-
+import math
 
 import numpy as np
 
 from ..cli import CliError, Progress, load_config_arg, print_json
-from ..config import ConfigError
+from ..config import EXACT_SOLVERS, ConfigError
 from .backends import SweepError
 from .grid import parse_value, split_values
 
@@ -59,7 +59,13 @@ def _pool_kw(args) -> dict:
 def cmd_lrtest(args) -> int:
     cfg = load_config_arg(args.config)
     from .lr import lr_test
-    res = _run(lr_test, args, "lrtest", config=cfg, lrs=_floats(args.lrs, "--lrs"),
+    lrs = _floats(args.lrs, "--lrs")
+    if any(not (lr > 0 and math.isfinite(lr)) for lr in lrs):
+        raise CliError(f"--lrs {args.lrs}: every learning rate must be a finite number > 0")
+    if cfg.optimizer["name"] in EXACT_SOLVERS:
+        raise CliError(f"lrtest: {cfg.optimizer['name']} has no learning rate; use sgd, "
+                       "adagrad, rmsprop or adam")
+    res = _run(lr_test, args, "lrtest", config=cfg, lrs=lrs,
                momentum=args.momentum, decay=args.decay, steps=args.steps,
                seeds=args.seeds, **_pool_kw(args))
     if args.json:
@@ -124,6 +130,10 @@ def cmd_learningcurve(args) -> int:
 
 def cmd_capacity(args) -> int:
     cfg = load_config_arg(args.config)
+    if cfg.optimizer["name"] in EXACT_SOLVERS:
+        raise CliError(f"capacity: {cfg.optimizer['name']} fits models without hidden "
+                       "layers only; the capacity sweep changes the hidden layers (use sgd, "
+                       "adagrad, rmsprop or adam)")
     from .curves import capacity_sweep
     res = _run(capacity_sweep, args, "capacity", config=cfg, seeds=args.seeds,
                steps=args.steps, **_pool_kw(args))
