@@ -142,7 +142,12 @@ def test_sigkill_at_random_moments(tmp_path):
             old = [step for t, step in progress if t <= t_kill - 1.0]
             if old:
                 assert last >= max(old), (path, last, max(old))
-            assert last <= progress[-1][1] + 40
+            # nothing beyond what the run did: its last report, plus what it could train
+            # until the next one (reports are at most every 10 ms; W1 trains 600,000
+            # steps a second on the fast machines, so a +40 margin failed now and then)
+            span = progress[-1][0] - progress[0][0]
+            rate = (progress[-1][1] - progress[0][1]) / span if span > 0 else 0.0
+            assert last <= progress[-1][1] + 40 + rate * 0.02, (path, last, progress[-1])
             reached = [t for t, step in progress if step >= last]
             lost.append(t_kill - reached[0] if reached else 0.0)
             for info in s.snapshots():
