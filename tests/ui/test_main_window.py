@@ -209,6 +209,8 @@ def test_invalid_field_blocks_start_and_shows_why(make_window, qtbot, waits):
     assert c.blocked_reason == lab.text()
     assert not win.act_start.isEnabled() and not win.act_step.isEnabled()
     assert not c.start() and not c.step()
+    QtWidgets.QApplication.processEvents()
+    assert win.statusBar().currentMessage().startswith("cannot step")
     win.act_toggle.trigger()
     QtWidgets.QApplication.processEvents()
     assert not c.playing and c.run.step == 0
@@ -219,6 +221,7 @@ def test_invalid_field_blocks_start_and_shows_why(make_window, qtbot, waits):
     cp.set_field_text("optimizer.lr", "0.1")
     assert not lab.isVisible() and c.blocked_reason is None
     assert win.act_start.isEnabled()
+    assert not win.statusBar().currentMessage().startswith("cannot")   # gone once fixed
     assert c.config["optimizer.lr"] == 0.1
     qtbot.waitUntil(lambda: c.run.hp["lr"] == 0.1, timeout=5000)   # applied while paused
     assert c.run.step == 0 and c.run.events[-1].payload == {"lr": 0.1}

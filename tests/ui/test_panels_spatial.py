@@ -216,6 +216,19 @@ def test_click_on_the_plane_emits_point_added_and_removed(qtbot, bus, spiral_run
     assert abs(x - 1.5) <= 2 * px and abs(y + 2.0) <= 2 * px
 
 
+def test_a_click_where_points_cannot_be_added_says_why(qtbot, bus):
+    # on a regression fit (or the digits' matrix) a click did nothing and said nothing
+    run = trained(REG_SINE, 10)
+    panel = shown(qtbot, DecisionPanel(bus), 640, 420)
+    feed(panel, run)
+    added = []
+    bus.point_added.connect(lambda *a: added.append(a))
+    centre = panel.glw.mapFromScene(panel.plot.vb.sceneBoundingRect().center())
+    with qtbot.waitSignal(bus.message, timeout=2000) as blocker:
+        qtbot.mouseClick(panel.glw.viewport(), QtCore.Qt.LeftButton, pos=centre)
+    assert "2-D classification data only" in blocker.args[0] and added == []
+
+
 def test_reg_sine_shows_the_fitted_curve(qtbot, bus):
     run = trained(REG_SINE, 3000)
     panel = shown(qtbot, DecisionPanel(bus), 640, 420)

@@ -19,6 +19,7 @@ class UiBus(QObject):
     walkthrough_changed(object): the backprop walkthrough's position, a dict
         {"step": 0..4, "name": str, "columns": [graph columns, 0 = inputs]}, or None;
         the network graph shades those columns.
+    message(str): a line for the status bar (a panel explaining why a click did nothing).
     """
     step_marked = Signal(int)
     cursor_moved = Signal(int)
@@ -29,3 +30,4 @@ class UiBus(QObject):
     point_added = Signal(float, float, int)
     point_removed = Signal(float, float)
     walkthrough_changed = Signal(object)
+    message = Signal(str)

@@ -141,6 +141,7 @@ class Controller(QtCore.QObject):
         bus.point_removed.connect(self._on_point_removed)
         bus.hparams_requested.connect(self._on_hparams_requested)
         bus.weight_edit_requested.connect(self._on_weight_edit_requested)
+        bus.message.connect(self.message)
 
     # --- state ---------------------------------------------------------------------------
     @property

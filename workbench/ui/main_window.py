@@ -363,8 +363,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.controller.pause()
             self._set_status_text("invalid configuration", "invalid")
             self.status_label.setToolTip(error)
-        elif self.controller.latest is not None:
-            self._on_snapshot_changed(self.controller.latest)
+        else:
+            if self.statusBar().currentMessage().startswith(("cannot start", "cannot step")):
+                self.statusBar().clearMessage()      # fixed: the old reason goes
+            if self.controller.latest is not None:
+                self._on_snapshot_changed(self.controller.latest)
 
     def _set_status_text(self, text: str, state: str) -> None:
         self.status_label.setText(text)

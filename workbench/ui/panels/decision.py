@@ -1050,7 +1050,14 @@ class DecisionPanel(Panel):
         return max(self.class_combo.currentIndex(), 0)
 
     def _on_scene_clicked(self, ev) -> None:
-        if not self._clickable or self.plot is None or ev.button() != QtCore.Qt.LeftButton:
+        if self.plot is None or ev.button() != QtCore.Qt.LeftButton:
+            return
+        if not self._clickable:
+            # say why nothing happens (a click on a regression fit or the digits' matrix)
+            if self.ctx is not None and self.mode is not None:
+                why = ("a replay shows the recorded data" if self.ctx.replay else
+                       "points can be added on 2-D classification data only")
+                self.bus.message.emit(f"click on the plot: {why}")
             return
         vb = self.plot.vb
         pos = ev.scenePos()
