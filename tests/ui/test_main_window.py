@@ -483,3 +483,18 @@ def test_soak_paints_2000_live_frames(make_window, qtbot, waits):
         assert time.monotonic() - tic < 240, f"only {frames} frames in 240 s"
     assert c.playing and len(seqs) > 100 and len(steps) > 100
     assert not c.panel_errors
+
+
+def test_decision_dock_title_follows_what_it_shows(make_window):
+    # a regression fit was shown under "Decision regions"
+    win = make_window({"data": {"name": "reg_sine", "n_samples": 60},
+                       "model": {"hidden": [[4, "tanh"]], "output": "linear", "loss": "mse"}})
+    c, dock = win.controller, win.docks["decision"]
+    assert dock.windowTitle() == "Model fit"
+    assert c.change_config({"data.name": "digits", "model.output": "softmax",
+                            "model.loss": "cross_entropy"})
+    assert dock.windowTitle() == "Confusion matrix"
+    assert c.change_config({"data.name": "spiral", "model.output": "sigmoid",
+                            "model.loss": "bce"})
+    assert dock.windowTitle() == "Decision regions"
+    assert dock.toggleViewAction().text() == "Decision regions"

@@ -343,6 +343,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.controller.replay is None and self.sessions.replay is None:
             self._on_validity_changed(self.config_panel.error)   # actions back on
         self.config_panel.show_external_error(None)
+        decision = next((p for p in self.panels if p.object_name == "decision"), None)
+        mode = getattr(decision, "mode", None)
+        if mode is not None and "decision" in self.docks:
+            self.docks["decision"].setWindowTitle(mode.dock_title)
         n = ctx.dataset.X_train.shape[0]
         self.setWindowTitle(f"{app_mod.APP_NAME} \u2014 {ctx.dataset.name}, "
                             f"{_arch(ctx)} ({n} training points)")

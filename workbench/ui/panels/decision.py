@@ -298,6 +298,8 @@ class _Mode:
     name: ClassVar[str] = "mode"
     view_name: ClassVar[str] = ""
     caption: ClassVar[str] = ""
+    #: The dock's title while this mode shows (a regression has no decision regions).
+    dock_title: ClassVar[str] = "Decision regions"
 
     def __init__(self, panel: "DecisionPanel", ctx: RunContext):
         self.panel = panel
@@ -574,6 +576,7 @@ class PlaneClassMode(_Mode):
 
 class PlaneRegMode(_Mode):
     """2-D regression: the fitted surface as a heat map, points coloured by target."""
+    dock_title = "Model fit"
     name = "surface"
     view_name = "decision.surface"
     caption = "fitted surface over the input plane"
@@ -632,6 +635,7 @@ class PlaneRegMode(_Mode):
 
 class CurveMode(_Mode):
     """1-D regression: the fitted curve over the data."""
+    dock_title = "Model fit"
     name = "curve"
     view_name = "decision.curve"
     caption = "fitted curve and the data"
@@ -705,6 +709,7 @@ class CurveMode(_Mode):
 
 class ConfusionMode(_Mode):
     """Classification without a 2-D input plane: test-set confusion matrix (+ digits)."""
+    dock_title = "Confusion matrix"
     name = "confusion"
     view_name = "decision.confusion"
 
@@ -830,6 +835,7 @@ class ConfusionMode(_Mode):
 
 class ScatterMode(_Mode):
     """Regression without a 1-D or 2-D input: predicted against true values."""
+    dock_title = "Model fit"
     name = "scatter"
     view_name = "decision.scatter"
     caption = "predicted against true values"
