@@ -135,7 +135,7 @@ class RunConfig:
     @classmethod
     def from_json(cls, text: str) -> "RunConfig":
         try:
-            obj = json.loads(text)
+            obj = json.loads(text, object_pairs_hook=_no_duplicate_keys)
         except json.JSONDecodeError as e:
             raise ConfigError(f"config is not valid JSON: {e.msg} at line {e.lineno} "
                               f"column {e.colno}") from None
@@ -171,6 +171,17 @@ class RunConfig:
                 and not Path(rel).exists() and (p.parent / rel).exists():
             cfg = cfg.with_changes({"data.path": str(p.parent / rel)})
         return cfg
+
+
+def _no_duplicate_keys(pairs: list) -> dict:
+    """A JSON object whose keys are all different (json.loads kept the last of two, so an
+    "lr" written twice lost the first silently)."""
+    out: dict = {}
+    for k, v in pairs:
+        if k in out:
+            raise ConfigError(f"config key '{k}' appears twice in one object; keep one")
+        out[k] = v
+    return out
 
 
 def merge_defaults(data: dict) -> dict:

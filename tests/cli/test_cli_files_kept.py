@@ -188,3 +188,10 @@ def test_experiments_refuse_input_that_cannot_run(tmp_path, cfg, capsys):
     for cmd in ("capacity", "lrtest"):
         assert main([cmd, str(exact), "--workers", "1"]) == 2
         assert "normal_equations" in one_line_error(capsys)
+
+
+def test_a_key_written_twice_is_refused(tmp_path, capsys):
+    p = tmp_path / "twice.json"
+    p.write_text('{"optimizer": {"lr": 0.5, "momentum": 0.9, "lr": 0.01}}')
+    assert main(["check", str(p)]) == 2
+    assert "config key 'lr' appears twice" in one_line_error(capsys)
