@@ -152,7 +152,7 @@ class Recorder:
         the file or its write-ahead log changed within the last 10 s (a recorder commits
         about every second; a file a killed run left unclosed is older and is taken)."""
         try:
-            closed = F.is_session_file(p) and SessionMetaPeek.closed(p)
+            closed = F.is_session_file(p) and _closed(p)
         except Exception:  # noqa: BLE001 - unreadable: not ours to protect
             return
         if closed:
@@ -498,14 +498,12 @@ def _plain(obj):
     return obj
 
 
-class SessionMetaPeek:
-    """Read one meta value of a session file without opening a reader."""
-
-    @staticmethod
-    def closed(p: Path) -> bool:
-        conn = F.connect(p, readonly=True)
-        try:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'closed'").fetchone()
-        finally:
-            conn.close()
-        return row is not None and json.loads(row[0]) is not None
+def _closed(p: Path) -> bool:
+    """Whether the session file ``p`` says it was closed (its meta 'closed'), read
+    without opening a reader."""
+    conn = F.connect(p, readonly=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'closed'").fetchone()
+    finally:
+        conn.close()
+    return row is not None and json.loads(row[0]) is not None
