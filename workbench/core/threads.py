@@ -34,11 +34,12 @@ def _package_of(path: str) -> str:
 
 def numeric_libraries() -> dict:
     """What the speed of training depends on, for benchmark reports and bug reports: the
-    processor, the versions of Python, NumPy, Numba and SciPy, each BLAS library loaded
-    with the kernels it chose (Numba's ``np.dot`` calls SciPy's) (OpenBLAS picks them per processor; the environment
-    variable ``OPENBLAS_CORETYPE`` overrides that choice, and on the 2-core AMD Zen 5
-    machines here it is set to ``Haswell``: AVX2 kernels, half the speed of the AVX-512
-    ones OpenBLAS would pick there on a 32 x 64 by 64 x 128 product) and its threads."""
+    processor, the versions of Python, NumPy, Numba and SciPy, and each BLAS library
+    loaded with its threads and the kernels it chose (Numba's ``np.dot`` calls SciPy's).
+
+    OpenBLAS picks its kernels per processor; ``OPENBLAS_CORETYPE`` overrides that. The
+    2-core AMD Zen 5 machines here set it to ``Haswell``: AVX2 kernels, half the speed of
+    the AVX-512 ones OpenBLAS would pick there on a 32 x 64 by 64 x 128 product."""
     import os
     import platform
     import sys
@@ -69,8 +70,9 @@ def numeric_libraries() -> dict:
 
 def describe(info: dict) -> str:
     """One line from :func:`numeric_libraries`."""
-    blas = ", ".join(f"{b['package']}'s {b['api']} {b['version']} {b['kernels']} kernels ({b['threads']} "
-                     f"thread{'s' if b['threads'] != 1 else ''})" for b in info["blas"])
+    blas = ", ".join(f"{b['package']}'s {b['api']} {b['version']} {b['kernels']} kernels "
+                     f"({b['threads']} thread{'s' if b['threads'] != 1 else ''})"
+                     for b in info["blas"])
     env = info["openblas_coretype_env"]
     return (f"{info['cpu']} ({info['cpu_count']} cores); Python {info['python']}, NumPy "
             f"{info['numpy']}, Numba {info['numba']}, SciPy {info['scipy']}; BLAS: "

@@ -78,7 +78,7 @@ def learning_curve_verdict(n: np.ndarray, tr: np.ndarray, te: np.ndarray) -> str
                 "give two or more fractions to see whether more data helps")
     gap = te - tr
     tol = max(FLAT * abs(te[-1]), FLAT_ABS)
-    falling = len(te) > 1 and te[-2] - te[-1] > tol
+    falling = te[-2] - te[-1] > tol
     closing = gap[-1] < gap[0] - tol
     if falling and closing:
         return (f"more data helps: the test loss is still falling ({te[-2]:.3g} -> "

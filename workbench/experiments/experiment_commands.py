@@ -56,15 +56,21 @@ def _pool_kw(args) -> dict:
     return {"workers": args.workers, "dask": args.dask, "out": args.out}
 
 
+def _needs_gradient_descent(cfg, command: str, why: str) -> None:
+    """Refuse an exact solver for an experiment that varies what it does not have."""
+    name = cfg.optimizer["name"]
+    if name in EXACT_SOLVERS:
+        raise CliError(f"{command}: {name} fits a linear model exactly and {why}; use sgd, "
+                       "adagrad, rmsprop or adam")
+
+
 def cmd_lrtest(args) -> int:
     cfg = load_config_arg(args.config)
     from .lr import lr_test
     lrs = _floats(args.lrs, "--lrs")
     if any(not (lr > 0 and math.isfinite(lr)) for lr in lrs):
         raise CliError(f"--lrs {args.lrs}: every learning rate must be a finite number > 0")
-    if cfg.optimizer["name"] in EXACT_SOLVERS:
-        raise CliError(f"lrtest: {cfg.optimizer['name']} has no learning rate; use sgd, "
-                       "adagrad, rmsprop or adam")
+    _needs_gradient_descent(cfg, "lrtest", "it compares learning rates")
     res = _run(lr_test, args, "lrtest", config=cfg, lrs=lrs,
                momentum=args.momentum, decay=args.decay, steps=args.steps,
                seeds=args.seeds, **_pool_kw(args))
@@ -130,10 +136,7 @@ def cmd_learningcurve(args) -> int:
 
 def cmd_capacity(args) -> int:
     cfg = load_config_arg(args.config)
-    if cfg.optimizer["name"] in EXACT_SOLVERS:
-        raise CliError(f"capacity: {cfg.optimizer['name']} fits models without hidden "
-                       "layers only; the capacity sweep changes the hidden layers (use sgd, "
-                       "adagrad, rmsprop or adam)")
+    _needs_gradient_descent(cfg, "capacity", "it changes the hidden layers")
     from .curves import capacity_sweep
     res = _run(capacity_sweep, args, "capacity", config=cfg, seeds=args.seeds,
                steps=args.steps, **_pool_kw(args))

@@ -148,11 +148,12 @@ class Recorder:
     # --- creation --------------------------------------------------------------------------
     @staticmethod
     def _check_not_recording(p: Path) -> None:
-        """Refuse to replace a session that looks recorded right now: not closed, and
-        the file or its write-ahead log changed within the last 10 s (a recorder commits
-        about every second; a file a killed run left unclosed is older and is taken)."""
+        """Refuse to replace the session file ``p`` when it looks recorded right now: not
+        closed, and the file or its write-ahead log changed within the last 10 s (a
+        recorder commits about every second; a file a killed run left unclosed is older
+        and is taken)."""
         try:
-            closed = F.is_session_file(p) and _closed(p)
+            closed = _closed(p)
         except Exception:  # noqa: BLE001 - unreadable: not ours to protect
             return
         if closed:

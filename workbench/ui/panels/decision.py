@@ -279,17 +279,21 @@ def _key(c):
     return c if isinstance(c, str) else c.rgba()
 
 
+def _shared(make, colors) -> list:
+    """``make(c)`` for each colour, one object per distinct colour (pyqtgraph draws each
+    distinct pen's or brush's symbol once; building thousands cost most of a rebuild)."""
+    made: dict = {}
+    out = []
+    for c in colors:
+        k = _key(c)
+        if k not in made:
+            made[k] = make(c)
+        out.append(made[k])
+    return out
+
+
 def _sym_pens(colors, width):
-    """One pen per point, the same object for the same colour (pyqtgraph draws each
-    distinct pen's symbol once; building thousands of them cost most of a rebuild)."""
-    made: dict = {}
-    return [made.get(_key(c)) or made.setdefault(_key(c), pg.mkPen(c, width=width))
-            for c in colors]
-
-
-def _brushes(colors):
-    made: dict = {}
-    return [made.get(_key(c)) or made.setdefault(_key(c), pg.mkBrush(c)) for c in colors]
+    return _shared(lambda c: pg.mkPen(c, width=width), colors)
 
 
 # --- modes ------------------------------------------------------------------------------------
@@ -385,11 +389,11 @@ def drawn(n: int) -> np.ndarray:
 
 
 def drawn_note(ds) -> str:
-    """" (drawn: 5,000 of 120,000 training points)" when the points are thinned, else ""."""
-    n = len(ds.raw_train)
-    if n <= MAX_POINTS_DRAWN and len(ds.raw_test) <= MAX_POINTS_DRAWN:
-        return ""
-    return f" (drawn: {len(drawn(n)):,} of {n:,} training points)"
+    """" (drawn: 5,000 of 120,000 training points)" for each split that is thinned."""
+    parts = [f"{MAX_POINTS_DRAWN:,} of {n:,} {split} points"
+             for split, n in (("training", len(ds.raw_train)), ("test", len(ds.raw_test)))
+             if n > MAX_POINTS_DRAWN]
+    return f" (drawn: {', '.join(parts)})" if parts else ""
 
 
 def _add_points(plot, ds, colors_train, colors_test, size=7):
@@ -407,7 +411,7 @@ def _add_points(plot, ds, colors_train, colors_test, size=7):
     if len(ds.raw_train):
         i = drawn(len(ds.raw_train))
         train.setData(pos=ds.raw_train[i, :2],
-                      brush=_brushes(colors_train(ds.y_train[i])),
+                      brush=_shared(pg.mkBrush, colors_train(ds.y_train[i])),
                       pen=pg.mkPen("#202020", width=1))
     if len(ds.raw_test):
         i = drawn(len(ds.raw_test))

@@ -455,8 +455,6 @@ class NetworkGraphPanel(Panel):
                                         brush=None if self.has_maps else pg.mkBrush(NODE_FILL),
                                         hoverable=True, hoverPen=pg.mkPen("#ffffff", width=2))
         self.nodes.addPoints(spots)
-        if not self.has_maps:
-            self.nodes.setBrush([pg.mkBrush(NODE_FILL)] * len(spots))
         self.nodes.setZValue(3)
         self.nodes.sigClicked.connect(self._on_nodes_clicked)
         p.addItem(self.nodes)
