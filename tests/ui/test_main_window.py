@@ -498,3 +498,18 @@ def test_decision_dock_title_follows_what_it_shows(make_window):
                             "model.loss": "bce"})
     assert dock.windowTitle() == "Decision regions"
     assert dock.toggleViewAction().text() == "Decision regions"
+
+
+def test_a_replaced_plot_is_deleted_at_once(make_window):
+    # glw.clear() only took the old plot out of its scene; a lambda on its view box kept
+    # it alive, and PySide crashed deleting it when the process ended (a segfault after
+    # the last test had passed, which failed CI)
+    from shiboken6 import isValid
+    win = make_window({"data": {"name": "reg_sine", "n_samples": 60},
+                       "model": {"hidden": [[4, "tanh"]], "output": "linear", "loss": "mse"}})
+    old = [panel(win, "decision").plot, panel(win, "network").plot]
+    assert all(isValid(p) for p in old)
+    assert win.controller.change_config({"data.name": "spiral", "model.output": "sigmoid",
+                                         "model.loss": "bce"})
+    assert not any(isValid(p) for p in old)
+    assert isValid(panel(win, "decision").plot) and isValid(panel(win, "network").plot)

@@ -17,6 +17,24 @@ def on_screen(widget: QtWidgets.QWidget) -> bool:
     return widget.isVisible() and not widget.visibleRegion().isEmpty()
 
 
+def clear_layout(glw) -> None:
+    """Empty a pyqtgraph ``GraphicsLayoutWidget`` and delete what it held, now.
+
+    ``glw.clear()`` only takes the plots out of the scene. A plot that anything still
+    referenced (a lambda connected to its own view box keeps its owner, and the owner the
+    plot) then lived on, unparented, until the process ended, and PySide's clean-up at exit
+    crashed deleting it: a segmentation fault after the last test had passed, which failed
+    CI. Deleting the C++ side at once leaves no such plot; a stale Python reference only
+    holds a dead wrapper.
+    """
+    from shiboken6 import delete, isValid
+    items = list(glw.ci.items)
+    glw.clear()
+    for item in items:
+        if isValid(item):
+            delete(item)
+
+
 class PaintMeter(QtCore.QObject):
     """How long a panel's plot views take to paint (wall ms, exponential mean per view).
 

@@ -25,7 +25,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...config import GATES
 from ..context import CLASS_COLORS, MULTI_COLORS, RunContext
-from .base import ElidedLabel, Panel
+from .base import ElidedLabel, Panel, clear_layout
 
 GRID_N = 100            # decision map cells per side (issue: >= 100 x 100 at >= 10 Hz)
 MAP_SLACK = 1.4         # first map's side / the longer side of the data view: fills
@@ -983,7 +983,7 @@ class DecisionPanel(Panel):
     # --- structure -----------------------------------------------------------------------------
     def set_context(self, ctx: RunContext) -> None:
         super().set_context(ctx)
-        self.glw.clear()
+        clear_layout(self.glw)
         self.colorbar = None
         self.plot = self.glw.addPlot(row=0, col=0)
         self.plot.showGrid(x=False, y=False)

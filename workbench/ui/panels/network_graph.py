@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..context import CLASS_COLORS, SEVERITY_COLORS, RunContext, layer_color
-from .base import Panel
+from .base import Panel, clear_layout
 from .decision import (HelpButton, diverging_colormap, placed_image, plane_extent,
                        plane_grid, unchanged_cache)
 
@@ -233,7 +233,7 @@ class NetworkGraphPanel(Panel):
         self.units = [int(u) for u in lay.units]
         self.acts = ["input"] + net.activations_names
         self.has_maps = ctx.input_plane
-        self.glw.clear()
+        clear_layout(self.glw)
         self.plot = self.glw.addPlot()
         p = self.plot
         p.hideAxis("left")
