@@ -66,6 +66,28 @@ def no_leaks(request):
         timers = _active_timers(app)
         _dispose_top_levels(app)
         assert not timers, f"QTimers left running: {timers}"
+        orphans = _orphan_graphics()
+        assert not orphans, f"graphics items left alive outside any scene: {orphans}"
+
+
+def _orphan_graphics() -> list[str]:
+    """Graphics items still alive but in no scene and under no parent item. Nothing ever
+    deletes them before PySide's clean-up at exit, and deleting an orphaned plot there
+    crashed the process after the last test had passed (a segfault that failed CI).
+    Call after :func:`_dispose_top_levels` (which collects garbage)."""
+    import gc
+
+    from PySide6 import QtWidgets
+    from shiboken6 import isValid
+    found = [o for o in gc.get_objects()
+             if isinstance(o, QtWidgets.QGraphicsItem) and isValid(o) and o.scene() is None
+             and o.parentItem() is None and all(o is not k for k in _REPORTED)]
+    # reported once: only the test that leaked fails (deleting them here crashes, as at exit)
+    _REPORTED.extend(found)
+    return sorted(type(o).__name__ for o in found)
+
+
+_REPORTED: list = []
 
 
 def _dispose_top_levels(app) -> None:
