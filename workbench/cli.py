@@ -17,7 +17,7 @@ import math
 import sys
 import time
 
-from .config import ConfigError, load_config
+from .config import ConfigError, RunConfig, load_config
 from .data import DataError
 
 COMMAND_MODULES = ("workbench.ui.commands", "workbench.diagnostics.commands",
@@ -74,11 +74,26 @@ class Progress:
             sys.stderr.flush()
 
 
-def load_config_arg(path: str):
+def load_config_arg(path: str | None):
+    """The config a command names: a JSON file, ``-`` for standard input, or None for the
+    defaults (the demo). Any problem is one CliError line."""
     try:
-        return load_config(None if path == "-" else path)
+        if path == "-":
+            if sys.stdin is None:
+                raise CliError("no standard input to read the config from ('-')")
+            if sys.stdin.isatty():
+                sys.stderr.write("reading the run configuration (JSON) from standard input; "
+                                 "end it with Ctrl-D\n")
+            text = sys.stdin.read()
+            if not text.strip():
+                raise CliError("standard input ('-') held no config: give a JSON object, "
+                               "e.g. {}")
+            return RunConfig.from_json(text)
+        return load_config(path)
     except ConfigError as e:
         raise CliError(str(e)) from None
+    except UnicodeDecodeError as e:
+        raise CliError(f"standard input ('-') is not UTF-8 text: {e.reason}") from None
 
 
 COMPILE_NOTE_S = 2.0   # a kernel load longer than this was a compile: say so in logs
@@ -134,6 +149,8 @@ def train_headless(cfg, steps: int | None, out: str | None = None, quiet: bool =
 
 
 def cmd_train(args) -> int:
+    if args.out is not None and not args.out.strip():
+        raise CliError("--out '' names no file: give a session file, e.g. run.wbsession")
     cfg = load_config_arg(args.config)
     if args.steps is not None and args.steps < 0:
         raise CliError(f"--steps {args.steps} is not allowed: a number >= 0")
@@ -176,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Without a command, opens the window.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     t = sub.add_parser("train", help="train a config headless and print a summary")
-    t.add_argument("config", help="run configuration (JSON)")
+    t.add_argument("config", help="run configuration (JSON file; - reads standard input)")
     t.add_argument("--out", help="record the run to this session file (.wbsession); one "
                    "that exists is not replaced without --overwrite")
     t.add_argument("--overwrite", action="store_true",
@@ -206,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         if "gui" in parser._subparsers._group_actions[0].choices:  # noqa: SLF001
             args = parser.parse_args(["gui"] + argv)
         else:
-            args = parser.parse_args(["train", "--progress", "-"] + argv)
+            args = parser.parse_args(["train", "--progress", "demo"] + argv)
+            args.config = None       # the defaults: the demo
     try:
         return int(args.func(args) or 0)
     except (CliError, ConfigError, DataError) as e:

@@ -77,3 +77,32 @@ def test_kernel_load_message_never_runs_into_the_output(tmp_path, capsys, monkey
     assert "\r" not in err
     line = next(ln for ln in err.splitlines() if "compiled the training kernels" in ln)
     assert line.endswith("(cached for later runs)")
+
+
+def test_dash_reads_the_config_from_standard_input(monkeypatch, capsys):
+    # "-" used to train the default demo, whatever standard input held
+    import io
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"optimizer": {"lr": -1}}'))
+    assert main(["train", "-", "--steps", "5"]) == 2
+    assert "optimizer.lr" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "stdin", io.StringIO(
+        '{"data": {"name": "gaussian", "n_samples": 100}, "training": {"epochs": 1}}'))
+    assert main(["train", "-", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["step"] == 7      # 70 samples, batch 10
+    monkeypatch.setattr(sys, "stdin", io.StringIO("  \n"))
+    assert main(["train", "-"]) == 2
+    err = capsys.readouterr().err
+    assert "standard input" in err and err.count("\n") == 1
+
+
+def test_empty_out_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", str(_tiny(tmp_path)), "--out", "", "--steps", "1"]) == 2
+    assert "--out ''" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json"]
+
+
+def _tiny(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"data": {"name": "gaussian", "n_samples": 100}}))
+    return cfg

@@ -98,6 +98,10 @@ BAD = [
     ("constant target", "a,y\n1,4\n2,4\n3,4\n", r"target column 2 \('y'\) is constant"),
     ("one data row", "a,y\n1,0\n", r"1 data row; need at least 2"),
     ("header only", "a,y\n", r"0 data rows; need at least 2"),
+    # binary: the csv module's own message spoke of "universal-newline mode"
+    ("binary", "1,2\n\x89PNG\r\x1a\n\x00\x00\rIHDR", r"not a text CSV file.*line 3"),
+    ("nul in a cell", "a,y\n1,0\n2\x00,1\n", r"NUL byte \(line 3\)"),   # was "'2' is not a number"
+    ("utf-16", "a,y\n1,0\n".encode("utf-16").decode("latin-1"), r"not a text CSV file"),
 ]
 
 

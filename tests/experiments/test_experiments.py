@@ -223,6 +223,32 @@ def test_cli_lrtest_and_rangetest_json(tmp_path, capsys):
     assert obj["suggested_lr"] < critical_lr(LINREG)
     assert main(["rangetest", str(p), "--lr-min", "1", "--lr-max", "0.1"]) == 2
     assert "lr_min < lr_max" in capsys.readouterr().err
+    # "never diverged up to lr inf" was a verdict, not a refusal
+    assert main(["rangetest", str(p), "--lr-max", "inf"]) == 2
+    assert "--lr-max inf is not allowed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--grid", "-3"], "--grid -3 is not allowed"),           # was numpy's own message
+    (["--grid", "100000"], "--grid 100000 is not allowed"),   # was 75 GiB, MemoryError
+    (["--steps", "0"], "--steps 0 is not allowed"),           # concluded "non-convex"
+    (["--start", "nan,1"], "--start 'nan,1'"),
+    (["--lr", "inf"], "--lr inf is not allowed")])
+def test_cli_landscape_refuses_bad_arguments(capsys, args, needle):
+    assert main(["landscape", "linear_regression", *args]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1
+
+
+def test_cli_workers_at_most_the_processors(tmp_path, capsys, monkeypatch):
+    # 1000 was accepted: a large grid would have started 1000 processes, each with Numba
+    from workbench.experiments import backends
+    monkeypatch.setattr(backends, "default_workers", lambda: 2)
+    p = tmp_path / "c.json"
+    p.write_text(json.dumps(LINREG))
+    for cmd in (["sweep", str(p), "--grid", "seed=1,2"], ["lrtest", str(p)]):
+        assert main([*cmd, "--workers", "3"]) == 2
+        assert "--workers 3 is not allowed: 0 to 2" in capsys.readouterr().err
 
 
 # --- learning curve and capacity -------------------------------------------------------

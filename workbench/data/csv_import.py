@@ -146,6 +146,14 @@ def _read_text(p: Path) -> str:
         raise DataError(f"CSV path is a folder, not a file: {p}") from None
     except (OSError, EOFError, gzip.BadGzipFile) as e:
         raise DataError(f"cannot read CSV file {p}: {e}") from None
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        # no text CSV holds a NUL byte: binary data or UTF-16 (the csv module's own
+        # message then spoke of universal-newline mode, and a NUL inside a cell was
+        # invisible in "'2' is not a number")
+        line = raw.count(b"\n", 0, nul) + 1
+        raise DataError(f"{p} is not a text CSV file: it holds a NUL byte (line {line}); "
+                        "save it as CSV text (UTF-8)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

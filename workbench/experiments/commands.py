@@ -24,6 +24,17 @@ def _nonneg(name: str, v: int | None, lo: int = 0) -> None:
         raise CliError(f"{name} {v} is not allowed: an integer >= {lo}")
 
 
+def check_workers(v: int | None) -> None:
+    """``--workers``: 0 or 1 run in this process; more start that many processes, each
+    loading Numba, so no more than the processors this process may use (1000 had been
+    accepted, and a large grid would have started 1000 processes)."""
+    from .backends import default_workers
+    most = default_workers()
+    if v is not None and not 0 <= v <= max(most, 1):
+        raise CliError(f"--workers {v} is not allowed: 0 to {max(most, 1)} (the processors "
+                       "this machine lets this process use)")
+
+
 def _progress_cb(label: str, enabled: bool, total: int):
     """A progress line started now (so its ETA counts from the start of the sweep)."""
     state = {"p": Progress(total, label, enabled=enabled)}
@@ -72,7 +83,7 @@ def cmd_sweep(args) -> int:
 def _sweep(args, stack) -> int:
     _nonneg("--steps", args.steps)
     _nonneg("--seeds", args.seeds, 1)
-    _nonneg("--workers", args.workers)
+    check_workers(args.workers)
     try:
         if args.resume:
             spec = spec_from_dir(args.resume)

@@ -9,6 +9,7 @@ import numpy as np
 from ..cli import CliError, Progress, load_config_arg, print_json
 from ..config import EXACT_SOLVERS, ConfigError
 from .backends import SweepError
+from .commands import check_workers
 from .grid import parse_value, split_values
 
 
@@ -49,8 +50,7 @@ def _run(fn, args, label, **kw):
 
 
 def _pool_kw(args) -> dict:
-    if args.workers is not None and args.workers < 0:
-        raise CliError(f"--workers {args.workers} is not allowed: an integer >= 0")
+    check_workers(args.workers)
     if getattr(args, "steps", None) is not None and args.steps < 1:
         raise CliError(f"--steps {args.steps} is not allowed: an integer >= 1")
     return {"workers": args.workers, "dask": args.dask, "out": args.out}
@@ -100,6 +100,9 @@ def cmd_lrtest(args) -> int:
 
 def cmd_rangetest(args) -> int:
     cfg = load_config_arg(args.config)
+    for name, v in (("--lr-min", args.lr_min), ("--lr-max", args.lr_max)):
+        if not (math.isfinite(v) and v > 0):
+            raise CliError(f"{name} {v:g} is not allowed: a finite number > 0")
     from .lr import range_test
     res = _run(range_test, args, "rangetest", config=cfg, lr_min=args.lr_min,
                lr_max=args.lr_max, steps=args.steps, **_pool_kw(args))
@@ -152,6 +155,10 @@ def cmd_capacity(args) -> int:
     return 130 if res.sweep.cancelled else 0
 
 
+#: ``landscape --grid``: points per axis of the loss surface (the surface is grid**2 losses).
+GRID_MIN, GRID_MAX = 3, 1001
+
+
 def cmd_landscape(args) -> int:
     from .landscape import MODELS, landscape
     if args.model not in MODELS:
@@ -161,11 +168,16 @@ def cmd_landscape(args) -> int:
         starts = []
         for s in args.start:
             v = _floats(s, "--start")
-            if len(v) != 2:
-                raise CliError(f"--start '{s}' is not two numbers P1,P2")
+            if len(v) != 2 or not all(math.isfinite(x) for x in v):
+                raise CliError(f"--start '{s}' is not two finite numbers P1,P2")
             starts.append(tuple(v))
-    if args.lr is not None and not args.lr > 0:
-        raise CliError(f"--lr {args.lr} is not allowed: a number > 0")
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        raise CliError(f"--lr {args.lr} is not allowed: a finite number > 0")
+    if not GRID_MIN <= args.grid <= GRID_MAX:
+        raise CliError(f"--grid {args.grid} is not allowed: {GRID_MIN} to {GRID_MAX} points "
+                       "per axis")
+    if args.steps is not None and args.steps < 1:
+        raise CliError(f"--steps {args.steps} is not allowed: an integer >= 1")
     res = _run(landscape, args, "landscape", name=args.model, starts=starts,
                compare=args.compare, lr=args.lr, steps=args.steps, n=args.grid)
     if args.json:
@@ -236,7 +248,7 @@ def register(subparsers) -> None:
                    "paths from the first start")
     p.add_argument("--lr", type=float, help="learning rate (default: the model's)")
     p.add_argument("--steps", type=int, help="steps per path (default: the model's)")
-    p.add_argument("--grid", type=int, default=101, help="surface points per axis")
+    p.add_argument("--grid", type=int, default=101, help="surface points per axis (3 to 1001; default 101)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--progress", action="store_true", help="progress on stderr with --json")
     p.set_defaults(func=cmd_landscape)
