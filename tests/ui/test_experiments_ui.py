@@ -132,6 +132,11 @@ def test_nan_stop_shows_provenance_and_rewinds(ui_window, qtbot, waits):
     assert ui.banner.shown and ui.banner_bar.isVisible()
     text = ui.banner.label.text()
     assert f"step {nf.step}" in text and prov.what in text
+    # its colours follow the theme (a fixed light pink glared in the dark theme)
+    assert _main_lightness(ui.banner) > 200
+    win.set_theme("dark")
+    assert _main_lightness(ui.banner) < 100
+    win.set_theme("light")
     # the run itself stays where it stopped until the user rewinds
     assert c.run.nonfinite is not None and c.run.step == nf.step
     assert ui.banner.rewind_button.isEnabled()
@@ -145,6 +150,16 @@ def test_nan_stop_shows_provenance_and_rewinds(ui_window, qtbot, waits):
     loss = next(p for p in win.panels if p.object_name == "loss")
     c.refresh()
     assert loss.curve_data("train_step")[0].max() == nf.step - 1
+
+
+def _main_lightness(widget) -> int:
+    """The lightness (0-255) of the colour covering most of the widget's pixels."""
+    import collections
+    img = widget.grab().toImage()
+    counts = collections.Counter(img.pixel(x, y) for x in range(0, img.width(), 3)
+                                 for y in range(0, img.height(), 3))
+    from PySide6 import QtGui
+    return QtGui.QColor.fromRgb(counts.most_common(1)[0][0]).lightness()
 
 
 def test_nan_banner_keeps_the_height_of_its_text(ui_window, qtbot):

@@ -284,8 +284,7 @@ class ProvenanceBanner(QtWidgets.QFrame):
         super().__init__(parent)
         self.setObjectName("nan_provenance")
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
-        self.setStyleSheet("#nan_provenance { background: #fdecea; border: 1px solid "
-                           "#d62728; border-radius: 4px; } QLabel { color: #5f1412; }")
+        # colours per theme in resources/style.qss (a fixed light pink glared in the dark)
         lay = QtWidgets.QHBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 4)
         self.label = QtWidgets.QLabel("")
