@@ -6,3 +6,36 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(tempfile.gettempdir(), "wb-numba-cache"))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_orphan_graphics(request):
+    """Fail a Qt test that leaves a graphics item alive in no scene and under no parent.
+    Nothing deletes such an item before PySide's clean-up at exit, and deleting an
+    orphaned plot there crashed the process after the last test had passed (a segfault
+    that failed CI). Runs after the test's own fixtures have closed its widgets, and
+    deletes what they scheduled for deletion (``tests/ui``'s clean-up leaves that here)."""
+    yield
+    if "qapp" not in request.fixturenames and "qtbot" not in request.fixturenames:
+        return
+    import gc
+
+    from PySide6 import QtCore, QtWidgets
+    from shiboken6 import isValid
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    gc.collect()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    found = [o for o in gc.get_objects()
+             if isinstance(o, QtWidgets.QGraphicsItem) and isValid(o) and o.scene() is None
+             and o.parentItem() is None and all(o is not k for k in _REPORTED)]
+    # each reported once, so only the test that leaked it fails (deleting them here
+    # crashes, as at exit)
+    _REPORTED.extend(found)
+    assert not found, ("graphics items left alive outside any scene: "
+                       f"{sorted(type(o).__name__ for o in found)}")
+
+
+_REPORTED: list = []

@@ -1,5 +1,6 @@
 """Fixtures for the window tests: compiled kernels, a fresh window, and a guard that
-fails any test leaving threads or running Qt timers behind."""
+fails any test leaving threads or running Qt timers behind (graphics items left outside
+any scene: ``tests/conftest.py``)."""
 from __future__ import annotations
 
 import threading
@@ -66,45 +67,20 @@ def no_leaks(request):
         timers = _active_timers(app)
         _dispose_top_levels(app)
         assert not timers, f"QTimers left running: {timers}"
-        orphans = _orphan_graphics()
-        assert not orphans, f"graphics items left alive outside any scene: {orphans}"
-
-
-def _orphan_graphics() -> list[str]:
-    """Graphics items still alive but in no scene and under no parent item. Nothing ever
-    deletes them before PySide's clean-up at exit, and deleting an orphaned plot there
-    crashed the process after the last test had passed (a segfault that failed CI).
-    Call after :func:`_dispose_top_levels` (which collects garbage)."""
-    import gc
-
-    from PySide6 import QtWidgets
-    from shiboken6 import isValid
-    found = [o for o in gc.get_objects()
-             if isinstance(o, QtWidgets.QGraphicsItem) and isValid(o) and o.scene() is None
-             and o.parentItem() is None and all(o is not k for k in _REPORTED)]
-    # reported once: only the test that leaked fails (deleting them here crashes, as at exit)
-    _REPORTED.extend(found)
-    return sorted(type(o).__name__ for o in found)
-
-
-_REPORTED: list = []
 
 
 def _dispose_top_levels(app) -> None:
-    """Close and delete every top-level widget a test left, so the next test's event
-    processing never paints a widget whose Python side is being collected (a full run
-    once crashed inside pyqtgraph's ImageItem.paint at the start of a later test)."""
-    import gc
-
-    from PySide6 import QtCore
+    """Close every top-level widget a test left and schedule it for deletion, so the
+    next test's event processing never paints a widget whose Python side is being
+    collected (a full run once crashed inside pyqtgraph's ImageItem.paint at the start of
+    a later test). The deletion, with a garbage collection between two passes, happens
+    right after, in ``tests/conftest.py``'s ``no_orphan_graphics`` (one collection per
+    test: each took about 0.1 s)."""
     from shiboken6 import isValid
     for w in app.topLevelWidgets():
         if isValid(w):
             w.close()
             w.deleteLater()
-    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
-    gc.collect()
-    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture
