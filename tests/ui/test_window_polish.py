@@ -156,7 +156,7 @@ def _titles_inside(panel) -> bool:
 def test_network_layer_titles_do_not_overlap(qtbot, size):
     panel, _bus = _shown_network(qtbot, size, DIGITS)
     labels = [t.toPlainText() for t in panel.titles]
-    assert labels == ["inputs", "relu 32", "softmax 10"]
+    assert labels == ["inputs", "relu \u00d732", "softmax \u00d710"]
     vb = panel.plot.getViewBox()
     view = vb.sceneBoundingRect()
     rects = [t.mapRectToScene(t.boundingRect()) for t in panel.titles]

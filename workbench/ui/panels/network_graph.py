@@ -428,7 +428,8 @@ class NetworkGraphPanel(Panel):
         self.titles: list[pg.TextItem] = []
         self._title_anchors: list[tuple[float, float]] = []
         for c, u in enumerate(self.units):
-            label = "inputs" if c == 0 else f"{self.acts[c]} {u}"
+            # "tanh ×8": units counted with ×, or a perceptron's "step 1" read as a step number
+            label = "inputs" if c == 0 else f"{self.acts[c]} \u00d7{u}"
             # the last title is right-aligned to its column so it never runs off the view
             anchor = (1.0, 1.0) if c == last and c else (0.5, 1.0)
             t = pg.TextItem(label, color=layer_color(c - 1) if c else NODE_PEN, anchor=anchor)
