@@ -72,6 +72,21 @@ def test_verify_reports_a_flipped_byte_in_a_snapshot_blob(w1_session, tmp_path):
     assert "checksum" in res.message
 
 
+def test_verify_names_what_is_wrong_with_an_unreadable_snapshot(w1_session, tmp_path):
+    # an arrays directory that is not JSON was reported as "its checksum fails"
+    path, _ = w1_session
+    p = _copy(path, tmp_path / "nodir.wbsession")
+    con = sqlite3.connect(p)
+    rid, step = con.execute("SELECT id, step FROM snapshots WHERE step > 0 ORDER BY id "
+                            "LIMIT 1").fetchone()
+    con.execute("UPDATE snapshots SET arrays = '{oops' WHERE id = ?", (rid,))
+    con.commit()
+    con.close()
+    res = verify(p)
+    assert not res.ok and res.step == step
+    assert "is damaged" in res.message and "checksum" not in res.message
+
+
 def test_verify_detects_a_changed_event(w1_session, tmp_path):
     path, _ = w1_session
     p = _copy(path, tmp_path / "event.wbsession")

@@ -79,7 +79,7 @@ class _Checker:
         except F.SessionError as e:
             self.failure = {"step": info.step, "array": getattr(e, "array", "snapshot"),
                             "index": None, "stored": None, "rerun": None,
-                            "why": "the stored snapshot is damaged: its checksum fails"}
+                            "why": f"the stored snapshot cannot be read: {e}"}
             return
         mine = run.get_state()
         self.checked += 1
