@@ -335,6 +335,8 @@ class Monitor:
                 f.message, f.evidence, f.remedy, f.patch = v.message, ev, v.remedy, v.patch
                 if v.severity == "error":
                     f.severity = "error"
+                elif v.severity == "info" and f.severity == "warning":
+                    f.severity = "info"     # the run recovered around it (dead_units)
         elif f is not None:
             f.resolved_step = int(v.step if v.step else self.step)
             del self._open[r.code]
@@ -358,7 +360,7 @@ class Monitor:
                            if fl & bit] or ["loss"]
             m -= 1
         st = self.state
-        warm = max(0, int(R.WARMUP_EPOCHS * self._geometry()[1]) - c.start)
+        warm = max(0, R.warmup_steps(self._geometry()[1]) - c.start)
         prev = st.get("prev_block")
         res = self._res
         res[0] = 0.0 if prev is None else prev
@@ -429,7 +431,7 @@ class Monitor:
         if m <= 0:
             return cs
         # update ratio after the warm-up (large on the first steps by design)
-        warm = max(0, int(R.WARMUP_EPOCHS * run.steps_per_epoch) - c.start)
+        warm = max(0, R.warmup_steps(run.steps_per_epoch) - c.start)
         w0 = max(warm, m - WINDOW)
         if w0 < m:
             med = _med(c.uratio[w0:m])
