@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import time
+
 import numpy as np
 import pytest
 from PySide6 import QtGui
@@ -245,6 +247,27 @@ def test_range_test_suggestion_applies_to_the_run(ui_window, qtbot):
                     pytest.approx(res.suggested_lr), timeout=5000)
     qtbot.waitUntil(lambda: win.controller.run.hp["lr"] == pytest.approx(res.suggested_lr),
                     timeout=5000)
+
+
+def test_cancel_stops_a_range_test_part_way(ui_window, qtbot):
+    # the range test is one run, and cancel was only read between runs: Cancel waited
+    # 17 s for 30,000 steps, then said "done" with a full bar (closing waited 21 s)
+    win = ui_window({"data": {"name": "digits"}, "model": {
+        "hidden": [[64, "relu"], [64, "relu"]], "output": "softmax", "loss": "cross_entropy"},
+        "optimizer": {"lr": 1e-6}})
+    ui = win.experiments
+    dlg = ui.open_experiment("rangetest", start=False, steps=200000)
+    assert dlg.start()
+    qtbot.waitUntil(lambda: dlg.progress.maximum() > 0 or "running" in dlg.message.text(),
+                    timeout=20000)
+    qtbot.wait(300)
+    tic = time.monotonic()
+    with qtbot.waitSignal(dlg.experiment_finished, timeout=10000):
+        dlg.cancel()
+    assert time.monotonic() - tic < 5.0
+    assert dlg.message.text().startswith("cancelled")
+    assert dlg.progress.value() < dlg.progress.maximum()
+    assert "did not finish" in dlg.result.verdict
 
 
 def test_landscape_of_the_current_run_and_bad_input(ui_window, qtbot, waits):

@@ -37,7 +37,10 @@ def run_serial(tasks: list[dict], on_result: Callable[[dict], None],
     for t in tasks:
         if cancel():
             return False
-        on_result(execute_task(t))
+        res = execute_task(t, cancel)
+        if res.get("status") == "cancelled":
+            return False        # stopped part way: not a result (a resume runs it again)
+        on_result(res)
     return True
 
 

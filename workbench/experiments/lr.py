@@ -154,6 +154,7 @@ class RangeTestResult:
     suggested_lr: float | None
     verdict: str
     run: RunResult | None = field(default=None, repr=False)
+    cancelled: bool = False         # stopped by its cancel() before the run ended
 
 
 def smooth_loss(loss: np.ndarray, window: int) -> np.ndarray:
@@ -254,7 +255,8 @@ def range_test(config, *, lr_min: float = 1e-5, lr_max: float = 10.0, steps: int
     if r is None or r.status == "error" or "loss" not in r.curves:
         why = "cancelled" if r is None else (r.error or "the run failed")
         return RangeTestResult(np.zeros(0), np.zeros(0), np.zeros(0), None, None, None,
-                               f"range test did not finish: {why}", r)
+                               f"range test did not finish: {why}", r,
+                               cancelled=bool(sweep.cancelled))
     lr = np.asarray(r.curves["lr"], dtype=np.float64)
     loss = np.asarray(r.curves["loss"], dtype=np.float64)
     sm, div, steep, sugg = analyse_range(lr, loss, stop_factor)

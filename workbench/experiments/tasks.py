@@ -98,8 +98,8 @@ def _train(run, steps: int | None, cancel: Callable[[], bool] | None = None) -> 
             break
 
 
-def _kind_train(run, task: dict) -> dict:
-    _train(run, task.get("steps"))
+def _kind_train(run, task: dict, cancel: Callable[[], bool] | None = None) -> dict:
+    _train(run, task.get("steps"), cancel)
     return {}
 
 
@@ -110,11 +110,12 @@ def range_schedule(lr_min: float, lr_max: float, steps: int) -> np.ndarray:
     return float(lr_min) * (float(lr_max) / float(lr_min)) ** (np.arange(steps) / (steps - 1))
 
 
-def _kind_range(run, task: dict) -> dict:
+def _kind_range(run, task: dict, cancel: Callable[[], bool] | None = None) -> dict:
     """Smith's range test: lr rises exponentially, one ``hparams`` event per step.
 
     Stops at the first non-finite loss or when the loss exceeds ``stop_factor`` times
-    the lowest loss so far (and the starting loss), whichever comes first.
+    the lowest loss so far (and half the starting loss), whichever comes first, or when
+    ``cancel()`` says so.
     """
     p = task["range"]
     lrs = range_schedule(p["lr_min"], p["lr_max"], int(p["steps"]))
@@ -125,21 +126,29 @@ def _kind_range(run, task: dict) -> dict:
     best = math.inf
     first = None
     while run.step < len(lrs) and run.nonfinite is None:
-        run.run_steps(min(block, len(lrs) - run.step))
-        loss = run.history.steps()["loss"]
-        if first is None and len(loss):
-            first = float(loss[0])
-        if not np.all(np.isfinite(loss)):
+        if cancel is not None and cancel():
             break
-        best = min(best, float(np.min(loss)))
-        recent = float(np.mean(loss[-block:]))
-        if recent > stop * max(best, 1e-12) and recent > first:
+        n = run.run_steps(min(block, len(lrs) - run.step))
+        if n == 0:
+            break
+        loss = run.history.steps()["loss"][-block:]     # the newest steps only
+        if first is None:
+            first = float(loss[0])
+        if not np.all(np.isfinite(loss[-n:])):
+            break
+        best = min(best, float(np.min(loss[-n:])))
+        recent = float(np.mean(loss))
+        # back above half the starting loss after falling to a quarter of it: diverged (a
+        # softmax net whose units all died sits at ln C, about its starting loss, and
+        # "above the start" kept a digits range test going 13,000 steps past divergence)
+        if recent > stop * max(best, 1e-12) and recent > 0.5 * first:
             break
     return {}
 
 
-#: Task kinds: each trains a built Run as the task asks and returns extra result data.
-TASK_KINDS: dict[str, Callable[[Any, dict], dict]] = {
+#: Task kinds: each trains a built Run as the task asks (stopping early when its
+#: ``cancel()`` says so) and returns extra result data.
+TASK_KINDS: dict[str, Callable[..., dict]] = {
     "train": _kind_train,
     "range": _kind_range,
 }
@@ -173,8 +182,12 @@ def _codes(findings) -> list[str]:
     return codes
 
 
-def execute_task(task: dict) -> dict:
-    """Train one task and return its result (never raises; see the module docstring)."""
+def execute_task(task: dict, cancel: Callable[[], bool] | None = None) -> dict:
+    """Train one task and return its result (never raises; see the module docstring).
+
+    ``cancel()``, polled between blocks of steps, stops it early; the result then has
+    ``status`` ``"cancelled"`` and nothing else (the range test is one run: Cancel in
+    the window waited 17 s for it to end)."""
     try:  # compile (or load) the kernels before the clock starts: wall_s is training
         from ..core import warmup
         warmup(np.dtype(task["config"]["training"]["precision"]), parallel=False)
@@ -204,7 +217,11 @@ def execute_task(task: dict) -> dict:
         warmup(run.dtype, parallel=False)
         if task.get("train_fraction") is not None:
             res["extra"]["n_train"] = int(run.n_train)
-        res["extra"].update(kind(run, task) or {})
+        res["extra"].update(kind(run, task, cancel) or {})
+        if cancel is not None and cancel():
+            run.finish()
+            res["status"] = "cancelled"
+            return res
         run.finish()
         s = run.summary()
         for k in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):

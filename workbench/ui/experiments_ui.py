@@ -420,7 +420,7 @@ class ExperimentDialog(QtWidgets.QDialog):
         self.progress.setValue(done)
         self.message.setText(f"running\u2026 {done} of {total} done ({text})")
 
-    def _end_task(self) -> None:
+    def _end_task(self, complete: bool = True) -> None:
         if self.task is not None:
             self.task.wait(30)
             self.task.deleteLater()
@@ -429,10 +429,16 @@ class ExperimentDialog(QtWidgets.QDialog):
         self.cancel_button.setEnabled(False)
         if self.progress.maximum() == 0:      # no progress was reported: a busy bar
             self.progress.setRange(0, 1)
-        self.progress.setValue(self.progress.maximum())
+        if complete:
+            self.progress.setValue(self.progress.maximum())
 
     def _on_finished(self, result) -> None:
-        self._end_task()
+        sweep = getattr(result, "sweep", None)
+        cancelled = bool(getattr(sweep, "cancelled", False)
+                         or getattr(result, "cancelled", False))
+        done, total = self.progress.value(), self.progress.maximum()
+        # a cancelled experiment said "done" with a full bar
+        self._end_task(complete=not cancelled)
         self.result = result
         try:
             self.kind.show(self.view, result)
@@ -440,10 +446,12 @@ class ExperimentDialog(QtWidgets.QDialog):
             log.exception("showing the %s failed", self.kind.name)
             self.message.setText(f"the result could not be shown: {type(e).__name__}: {e}")
             return
-        sweep = getattr(result, "sweep", None)
         where = (f"; runs recorded in {sweep.out}" if sweep is not None
                  and getattr(sweep, "out", None) is not None else "")
-        self.message.setText(f"done{where}")
+        if cancelled:
+            self.message.setText(f"cancelled after {max(done, 0)} of {total} runs{where}")
+        else:
+            self.message.setText(f"done{where}")
         self.experiment_finished.emit(result)
 
     def _on_failed(self, message: str) -> None:

@@ -341,6 +341,9 @@ class RangeTestView(QtWidgets.QWidget):
         self.div_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(DIVERGE_COLOR, width=2,
                                                                 style=QtCore.Qt.PenStyle.DashLine),
                                         label="diverges", labelOpts={"position": 0.8})
+        for line in (self.sugg_line, self.div_line):     # shown by set_result
+            line.setVisible(False)
+            self.plot.addItem(line)
         lay.addWidget(self.plot_widget, 1)
         row = QtWidgets.QHBoxLayout()
         self.verdict = _verdict_label()
@@ -364,12 +367,13 @@ class RangeTestView(QtWidgets.QWidget):
             hi = float(np.nanmax(sm[oks]))
             lo = float(np.nanmin(sm[oks]))
             self.plot.setYRange(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+        # the lines stay in the plot and are hidden when there is no value: one taken out
+        # of the plot lived on outside any scene (what PySide's clean-up at exit crashed
+        # deleting, for plots)
         for line, v in ((self.sugg_line, res.suggested_lr), (self.div_line, res.divergence_lr)):
-            if line.scene() is not None:
-                self.plot.removeItem(line)
             if v is not None:
                 line.setValue(np.log10(v))
-                self.plot.addItem(line)
+            line.setVisible(v is not None)
         self.apply_button.setEnabled(res.suggested_lr is not None)
         if res.suggested_lr is not None:
             self.apply_button.setText(f"Apply suggested rate {res.suggested_lr:.3g}")
