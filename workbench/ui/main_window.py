@@ -611,6 +611,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- events --------------------------------------------------------------------------------------
     def eventFilter(self, obj, event) -> bool:
+        if event.type() == QtCore.QEvent.Type.ShortcutOverride and _widget_keeps_key(obj,
+                                                                                   event):
+            event.accept()      # the key goes to the widget, not to a window shortcut
+            return True
         # remember the panel the user last clicked: File > Export acts on it
         if event.type() == QtCore.QEvent.Type.MouseButtonPress and isinstance(
                 obj, QtWidgets.QWidget):
@@ -651,6 +655,25 @@ class MainWindow(QtWidgets.QMainWindow):
         except Exception:  # noqa: BLE001 - settings trouble must not block closing
             log.exception("could not save the layout")
         return self.controller.shutdown(timeout)
+
+
+def _widget_keeps_key(widget, event: QtGui.QKeyEvent) -> bool:
+    """Whether a key that is also a window shortcut (Space, S, E, R) belongs to the
+    focused widget: Space toggles a check box or presses a button (it started training
+    instead, and Nesterov stayed as it was), and a letter typed in a combo box or a list
+    jumps to an entry (R in the optimizer box reset the run). Text fields keep their
+    keys by themselves."""
+    mods = event.modifiers() & ~QtCore.Qt.KeyboardModifier.KeypadModifier
+    if mods not in (QtCore.Qt.KeyboardModifier.NoModifier,
+                    QtCore.Qt.KeyboardModifier.ShiftModifier):
+        return False
+    key = event.key()
+    W = QtWidgets
+    if key == QtCore.Qt.Key.Key_Space:
+        return isinstance(widget, (W.QAbstractButton, W.QComboBox, W.QAbstractItemView))
+    if event.text().isalnum():
+        return isinstance(widget, (W.QComboBox, W.QAbstractItemView))
+    return False
 
 
 def _arch(ctx) -> str:
