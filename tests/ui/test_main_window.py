@@ -431,6 +431,14 @@ def test_layout_saved_versioned_and_reset(make_window, qtbot, waits, settings):
         w2.shutdown()
         w2.close()
         w2.deleteLater()
+    # floated docks are docked again (they stayed floating, and the window then showed
+    # no decision map)
+    win.docks["decision"].setFloating(True)
+    win.docks["loss"].setFloating(True)
+    win.reset_layout()
+    qtbot.waitUntil(lambda: not any(d.isFloating() for d in win.docks.values()), timeout=3000)
+    assert win.dockWidgetArea(win.docks["decision"]) != \
+        QtCore.Qt.DockWidgetArea.NoDockWidgetArea
     # a layout saved by another version is ignored
     settings.setValue(f"layout/v{mw.LAYOUT_VERSION}/state",
                       settings.value(f"layout/v{mw.LAYOUT_VERSION}/state"))

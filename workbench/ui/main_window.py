@@ -559,10 +559,13 @@ class MainWindow(QtWidgets.QMainWindow):
         """Every dock back to its default place and size, shown."""
         self.sessions.unplace_bar()
         for dock in self.docks.values():
-            self.removeDockWidget(dock)
+            # docked first: Qt ignored setFloating(False) on a dock already removed, and
+            # floated docks stayed floating after a reset
             dock.setFloating(False)
+            self.removeDockWidget(dock)
         self._place_docks()
         for dock in self.docks.values():
+            dock.setFloating(False)
             dock.show()
         for dock in self._first_docks.values():
             dock.raise_()
