@@ -231,6 +231,33 @@ def test_drag_and_drop_opens_a_session(make_window, recorded):
     assert win.sessions.replay.reader.path == recorded[0]
 
 
+def test_reset_undo_and_form_edits_do_not_silently_end_a_replay(make_window, recorded):
+    # R and Ctrl+Z rebuilt a run from the form and threw the replay away without a word
+    win = make_window(TINY)
+    c = win.controller
+    assert c.change_config({"optimizer.lr": 0.07}, "lr 0.07")
+    assert win.act_undo.isEnabled()
+    assert win.open_replay(recorded[0])
+    assert not win.act_reset.isEnabled() and not win.act_undo.isEnabled()
+    win.act_reset.trigger()
+    win.act_undo.trigger()
+    assert win.sessions.replay is not None and c.replay is not None
+    # an edit of the form asks first; "no" keeps the replay and drops the edit
+    win.dialogs.answer = False
+    lr = win.config_panel.editors["optimizer.lr"]
+    lr.setText("0.5")
+    lr.editingFinished.emit()
+    assert win.dialogs.asked and win.sessions.replay is not None
+    assert lr.text() != "0.5"
+    # "yes" ends it and trains anew; Reset and Undo come back
+    win.dialogs.answer = True
+    lr.setText("0.5")
+    lr.editingFinished.emit()
+    assert win.sessions.replay is None and c.replay is None
+    assert c.config["optimizer.lr"] == 0.5
+    assert win.act_reset.isEnabled() and win.act_undo.isEnabled()
+
+
 def test_a_session_still_being_written_is_followed(make_window, tmp_path, qtbot,
                                                    monkeypatch):
     from workbench.session import recorder as R

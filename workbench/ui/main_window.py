@@ -331,6 +331,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- slots ------------------------------------------------------------------------------------
     def _on_config_edited(self, cfg: RunConfig, text: str) -> None:
+        if self.sessions.replay is not None and not self.ask(
+                "End the replay?", "Changing the configuration ends the replay and builds a "
+                "new run from it (the session file stays as it is). Go on?"):
+            self.config_panel.set_config(self.controller.config)   # the edit is dropped
+            return
         old = self.controller.config
         same_data = cfg.data == old.data and cfg.seed == old.seed
         self.controller.change_state(State(cfg, self.controller.points if same_data else None),
@@ -342,6 +347,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_run_changed(self, ctx) -> None:
         if self.controller.replay is None and self.sessions.replay is None:
             self._on_validity_changed(self.config_panel.error)   # actions back on
+            self.set_replay_actions(False)
         self.config_panel.show_external_error(None)
         decision = next((p for p in self.panels if p.object_name == "decision"), None)
         mode = getattr(decision, "mode", None)
@@ -350,6 +356,15 @@ class MainWindow(QtWidgets.QMainWindow):
         n = ctx.dataset.X_train.shape[0]
         self.setWindowTitle(f"{app_mod.APP_NAME} \u2014 {ctx.dataset.name}, "
                             f"{_arch(ctx)} ({n} training points)")
+
+    def set_replay_actions(self, replay: bool) -> None:
+        """In a replay, Reset and Undo/Redo are off: they rebuilt a run from the form and
+        silently threw the replay away (R, Ctrl+Z). File > New run and the form still
+        leave it (the form asks first)."""
+        c = self.controller
+        self.act_reset.setEnabled(not replay)
+        self.act_undo.setEnabled(not replay and c.undo_stack.canUndo())
+        self.act_redo.setEnabled(not replay and c.undo_stack.canRedo())
 
     def _on_build_failed(self, msg: str) -> None:
         self.config_panel.show_external_error(msg)

@@ -361,6 +361,7 @@ class SessionsUi(QtCore.QObject):
         for a in (self.win.act_start, self.win.act_step, self.win.act_epoch,
                   self.win.act_toggle):
             a.setEnabled(False)
+        self.win.set_replay_actions(True)
         return True
 
     def unplace_bar(self) -> None:
@@ -412,6 +413,7 @@ class SessionsUi(QtCore.QObject):
             live.show_values(None)
         self.bar.hide()
         self.controller.bus.cursor_moved.emit(-1)
+        self.win.set_replay_actions(False)
 
     def _on_run_changed(self, ctx) -> None:
         if self.controller.replay is None and self.replay is not None:
