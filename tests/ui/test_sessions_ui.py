@@ -326,6 +326,10 @@ def test_fork_with_changed_settings(make_window, recorded, waits):
     assert c.run.hp["lr"] == 0.01 and c.run.hp["batch_size"] == 16
     kinds = [e["kind"] for e in c.latest.events]
     assert "fork" in kinds and "hparams" in kinds
+    # the marker starts from the rate in force at the fork (0.2 since step 300), not
+    # from the configuration's 0.05
+    c.refresh()
+    assert any(t.startswith("lr 0.2 -> 0.01") for t in panel(win, "loss").marker_labels())
     # a new run drops the parent's overlay
     win.new_run()
     assert panel(win, "loss").overlays() == []

@@ -309,7 +309,10 @@ class Controller(QtCore.QObject):
             # called on the recorder's writer thread: the signal queues it to the GUI
             run.recorder.add_error_listener(self.recording_failed.emit)
         self.run = run
-        self.ctx = RunContext(run.config, run.dataset, run.network.copy())
+        # the hyperparameters in force at the run's first step: a fork starts from its
+        # parent's (its markers read "lr 0.3 -> 0.01", not the config's "lr 0.03 -> 0.01")
+        self.ctx = RunContext(run.config, run.dataset, run.network.copy(),
+                              extra={"hp0": dict(run.hp)})
         self.runner = Runner(run, publish_hz=30.0, chunk_seconds=self.chunk_seconds,
                              findings=run.findings)
         for panel in self.panels:

@@ -1046,7 +1046,7 @@ class TimePanel(Panel):
         self._snap = self._pending = None
         self._seq = None
         self._events_len = -1
-        self._hp0 = initial_hparams(ctx.config)
+        self._hp0 = {**initial_hparams(ctx.config), **ctx.extra.get("hp0", {})}
         self._clear_curves()
         for m in self._markers:
             m.set_events([])
