@@ -455,6 +455,14 @@ def test_theme_examples_and_menus(make_window, qtbot, waits, settings):
     assert {"File", "Edit", "Run", "View", "Examples", "Help"} <= set(menus)
     keys = {a.shortcut().toString() for a in win.actions()}
     assert {"Space", "S", "E", "R", "Ctrl+Q", "Ctrl+O", "Ctrl+S", "Ctrl+E", "F1", "Ctrl+Z"} <= keys
+    # Help > Shortcuts lists every shortcut of every menu (it left out Ctrl+Shift+O,
+    # Ctrl+Shift+E and Ctrl+Y)
+    from workbench.ui.main_window import SHORTCUTS
+    listed = {k.strip() for keys_text, _ in SHORTCUTS
+              for part in keys_text.split(",") for k in part.split(" / ")}
+    every = {seq.toString() for a in win.findChildren(QtGui.QAction)
+             for seq in a.shortcuts() if not seq.isEmpty()}
+    assert every <= listed, every - listed
     ex = [a for a in menus["Examples"].actions()]
     assert len(ex) >= 9
     assert win.open_example("xor_perceptron")

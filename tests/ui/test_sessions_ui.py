@@ -145,6 +145,9 @@ def test_scrubbing_moves_every_panel_to_the_recorded_state(make_window, recorded
     assert (tl.first, tl.last) == (0, 500)
     with open_session(path) as reader:
         assert len(tl.marks.marks) == len(reader.events()) + len(reader.findings())
+        # the lr change's tick reads like the plots' markers, not a raw dict
+        assert any(tip == "step 300: lr 0.05 -> 0.2" for _s, _c, tip in tl.marks.marks), \
+            [m[2] for m in tl.marks.marks]
         net = reader.new_run().network
         ds = reader.dataset()
         for step in (150, 300, 301, 444):

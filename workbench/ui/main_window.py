@@ -42,9 +42,11 @@ STATUS_TEXT = {COMPILING: "compiling kernels (first launch only)\u2026", RUNNING
                STOPPED: "stopped", ERROR: "error", "idle": "ready", "replay": "replay"}
 
 SHORTCUTS = (("Space", "start / pause"), ("S", "one step (mini-batch)"), ("E", "one epoch"),
-             ("R", "reset the run"), ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo"),
+             ("R", "reset the run"), ("Ctrl+Z / Ctrl+Shift+Z, Ctrl+Y", "undo / redo"),
              ("Ctrl+N", "new run (defaults)"), ("Ctrl+O / Ctrl+S", "open / save config"),
-             ("Ctrl+E", "export the current plot"), ("Ctrl+Q", "quit"),
+             ("Ctrl+Shift+O", "open a recorded session"),
+             ("Ctrl+E", "export the current plot"),
+             ("Ctrl+Shift+E", "export the current plot's data (CSV)"), ("Ctrl+Q", "quit"),
              ("F1", "this list"))
 
 

@@ -153,14 +153,22 @@ class TimelineWidget(QtWidgets.QWidget):
         self.marks.set_marks(self.first, self.last, self.marks.marks)
         self._update_label()
 
-    def set_marks(self, events: Sequence[dict] = (), findings: Sequence = ()) -> None:
-        """Ticks for events (dicts with step, kind, payload) and findings (Finding or dict)."""
+    def set_marks(self, events: Sequence[dict] = (), findings: Sequence = (),
+                  hp0: dict | None = None) -> None:
+        """Ticks for events (dicts with step, kind, payload) and findings (Finding or dict);
+        ``hp0``: the hyperparameters before the first event (for "lr 0.03 -> 0.3")."""
+        from .panels.timeaxis import EVENT_LABELS
         marks = []
+        hp = dict(hp0 or {})
         for e in events:
+            label = EVENT_LABELS.get(e["kind"])
+            # what the loss plot's markers say, not a raw dict ("hparams {'lr': 0.3}")
+            text = label(dict(e.get("payload") or {}), hp) if label is not None else \
+                f"{e['kind']} {e.get('payload') or ''}".strip()
             if e["kind"] in QUIET_EVENTS:
                 continue
             marks.append((int(e["step"]), EVENT_COLORS.get(e["kind"], EVENT_COLOR),
-                          f"step {e['step']}: {e['kind']} {e.get('payload') or ''}"))
+                          f"step {e['step']}: {text}"))
         for f in findings:
             get = f.get if isinstance(f, dict) else (lambda k, f=f: getattr(f, k, None))
             if get("step") is None:
@@ -285,7 +293,9 @@ class ReplayController(QtCore.QObject):
     def _update_marks(self) -> None:
         if self.timeline is not None:
             # every finding raised, also those resolved later: where things went wrong
-            self.timeline.set_marks(self.reader.events(), self.reader.findings())
+            from .panels.timeaxis import initial_hparams
+            self.timeline.set_marks(self.reader.events(), self.reader.findings(),
+                                    initial_hparams(self.reader.config))
 
     # --- feed --------------------------------------------------------------------------------
     def show_step(self, step: int) -> None:

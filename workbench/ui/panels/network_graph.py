@@ -630,8 +630,10 @@ class NetworkGraphPanel(Panel):
         mag = np.abs(w)
         finite = np.isfinite(mag)
         m = float(mag[finite].max()) if finite.any() else 0.0
-        bucket = np.minimum((mag / m * N_BUCKETS).astype(np.int64), N_BUCKETS - 1) \
-            if m > 0 else np.zeros(mag.shape, np.int64)
+        # non-finite weights (a replay of a run that blew up) get key -1 below; they are
+        # zeroed here so the cast to int warns of nothing
+        bucket = np.minimum((np.where(finite, mag, 0.0) / m * N_BUCKETS).astype(np.int64),
+                            N_BUCKETS - 1) if m > 0 else np.zeros(mag.shape, np.int64)
         sign = (w > 0).astype(np.int64)
         key = np.where(finite, sign * N_BUCKETS + bucket, -1)
         old = self._edge_key
