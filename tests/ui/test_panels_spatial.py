@@ -766,3 +766,10 @@ def test_backprop_steps_shade_their_columns_on_the_graph(qtbot, bus, spiral_run)
         assert [c for c, b in enumerate(graph.bands) if b.isVisible()] == sorted(cols)
     bp.set_step(2)
     shot(graph, "spiral_network_backprop_step3.png")
+
+
+def test_backprop_text_never_shows_minus_zero():
+    # a ReLU's zero gradient times a negative number printed as "-0"
+    from workbench.ui.panels.backprop import _fmt_vec
+    assert "-0 " not in _fmt_vec(np.array([-0.0, 1.0])) + " "
+    assert _fmt_vec(np.array([-0.0, -1.5])).split() == ["[", "0", "-1.5]"]

@@ -199,7 +199,9 @@ def walkthrough_for(network, X: np.ndarray, Y: np.ndarray, i: int, l1: float = 0
 
 # --- text -------------------------------------------------------------------------------------
 def _fmt_vec(v: np.ndarray) -> str:
-    s = " ".join(f"{x: .4g}" for x in v[:SHOW])
+    # + 0.0 turns -0.0 (a ReLU's zero gradient times a negative number) into 0: "-0"
+    # read like a tiny negative value
+    s = " ".join(f"{x + 0.0: .4g}" for x in v[:SHOW])
     return f"[{s}{' ...' if v.size > SHOW else ''}]" + (f"  ({v.size})" if v.size > SHOW else "")
 
 
