@@ -228,6 +228,15 @@ def test_cli_lrtest_and_rangetest_json(tmp_path, capsys):
     assert "--lr-max inf is not allowed" in capsys.readouterr().err
 
 
+def test_lr_test_names_a_flagged_fastest_rate():
+    # it recommended lr 1 while the table flagged lr 1's own run lr_too_high
+    cfg = {"data": {"name": "spiral", "n_samples": 200},
+           "training": {"epochs": 20, "batch_size": 10}}
+    res = lr_test(cfg, steps=200, workers=0)
+    assert res.best_lr == 1.0 and "lr_too_high" in res.runs[0][0].findings
+    assert "flagged lr_too_high" in res.verdict and "lr 0.1 is the safer choice" in res.verdict
+
+
 @pytest.mark.parametrize("args,needle", [
     (["--grid", "-3"], "--grid -3 is not allowed"),           # was numpy's own message
     (["--grid", "100000"], "--grid 100000 is not allowed"),   # was 75 GiB, MemoryError

@@ -115,6 +115,11 @@ def lr_test(config, lrs=DEFAULT_LRS, *, momentum: float = 0.0, nesterov: bool = 
         start = float(ev[0]) if ev is not None and len(ev) else float("nan")
         verdict = (f"lr {best:g} learned fastest without diverging (train loss "
                    f"{start:.3g} -> {r.train_loss:.3g} in {r.steps} steps)")
+        if any("lr_too_high" in (g.findings if g is not None else ()) for g in runs[b]):
+            # the table flags that rate's own run: say so beside the recommendation
+            lower = [lrs[i] for i in ok if lrs[i] < best]
+            verdict += ("; but its run was flagged lr_too_high (large or swinging updates)"
+                        + (f": lr {max(lower):g} is the safer choice" if lower else ""))
         if notes:
             verdict += "; " + "; ".join(notes)
     return LRTestResult(lrs, runs, score, diverged, best, verdict, sweep)
