@@ -531,14 +531,24 @@ def test_a_replaced_plot_is_deleted_at_once(make_window):
     assert isValid(panel(win, "decision").plot) and isValid(panel(win, "network").plot)
 
 
-def test_keys_of_a_focused_button_or_combo_are_not_window_shortcuts(make_window, qtbot):
+def test_keys_of_a_focused_button_or_combo_are_not_window_shortcuts(make_window, qtbot,
+                                                                      waits):
     # Space on a focused check box started training instead of toggling it, and R typed
     # in the optimizer box (to jump to rmsprop) reset the run
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
     win = make_window(SMALL)
     c, cp = win.controller, win.config_panel
+    # a window shortcut needs its window active (a window an earlier test left could be)
     win.activateWindow()
+    qtbot.waitUntil(lambda: QtWidgets.QApplication.activeWindow() is win, timeout=5000)
+    # on a plot, Space is still the window's start / pause
+    view = panel(win, "decision").glw
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: c.playing, timeout=5000)
+    c.pause()
+    waits.paused(win)
     box = win.live_controls.nesterov
     before = box.isChecked()
     box.setFocus()
@@ -550,9 +560,3 @@ def test_keys_of_a_focused_button_or_combo_are_not_window_shortcuts(make_window,
     QTest.keyClick(combo, Qt.Key.Key_R)
     qtbot.waitUntil(lambda: c.config["optimizer.name"] == "rmsprop", timeout=3000)
     assert not c.playing and not win.dialogs.asked
-    # elsewhere Space is still the window's start / pause
-    view = panel(win, "decision").glw
-    view.setFocus()
-    QTest.keyClick(view, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: c.playing, timeout=3000)
-    c.pause()
