@@ -90,6 +90,30 @@ def test_compare_view_after_the_practical_lr_test(qtbot, tmp_path):
     assert sig.args[0].endswith(best.session)
     assert sig.args[0].endswith(".wbsession") and os.path.exists(sig.args[0])
     shot(v, "compare_lr_test", (1000, 700))
+    # the loss axis has numbers: a log axis over less than a decade labelled none (these
+    # losses span 0.095 to 0.88: linear)
+    ys = np.concatenate([c.getData()[1] for c in v.curves.values()])
+    assert ys.max() < 10 * ys.min() and not v.plot.getAxis("left").logMode
+    v.resize(1000, 700)
+    v.show()
+    qtbot.waitExposed(v)
+    assert _labelled_ticks(v.plot, "left")
+
+
+def _labelled_ticks(plot, name: str) -> list[str]:
+    """The tick labels an axis draws over the plot's current view."""
+    ax = plot.getAxis(name)
+    lo, hi = plot.vb.viewRange()[1 if name in ("left", "right") else 0]
+    size = ax.height() if name in ("left", "right") else ax.width()
+    ticks = ax._tickLevels if ax._tickLevels is not None else ax.tickValues(lo, hi, size)
+    out = []
+    for level in ticks:
+        if ax._tickLevels is not None:
+            out += [label for _v, label in level]
+        else:
+            spacing, values = level
+            out += [t for t in ax.tickStrings(values, ax.autoSIPrefixScale, spacing) if t]
+    return out
 
 
 def test_learning_curve_and_capacity_views(qtbot):
@@ -109,6 +133,8 @@ def test_learning_curve_and_capacity_views(qtbot):
     c.set_result(cap)
     x, y = c.train.getData()
     assert list(x) == sorted(x) and len(c.labels) == len(cap.labels)
+    # ticks at the variants' parameter counts (the log axis's minor labels overlapped)
+    assert _labelled_ticks(c.plot, "bottom") == [f"{n:,}" for n in sorted(set(cap.n_params))]
     shot(c, "capacity")
 
 

@@ -283,8 +283,7 @@ class CompareView(QtWidgets.QWidget):
         labelled = set()
         which = self.metric_box.currentIndex()
         acc = which >= 3            # accuracy: a fraction on a linear axis
-        self.plot.setLogMode(y=not acc)
-        self.plot.setLabel("left", "accuracy" if acc else "loss")
+        series = []
         for r in self.result.done:
             cv = r.curves
             if which == 2:
@@ -298,7 +297,14 @@ class CompareView(QtWidgets.QWidget):
             if x is None or y is None or not len(x):
                 continue
             y = np.asarray(y, dtype=np.float64)
-            ok = np.isfinite(y) & ((y >= 0) if acc else (y > 0))
+            series.append((r, x, y, np.isfinite(y) & ((y >= 0) if acc else (y > 0))))
+        # a log axis only for losses spanning a decade: within one, pyqtgraph's log axis
+        # labels no tick at all (the LR test's 0.61-0.65 showed an axis without numbers)
+        ys = np.concatenate([y[ok] for _r, _x, y, ok in series]) if series else np.zeros(0)
+        log = not acc and ys.size > 0 and float(ys.max()) > 10.0 * float(ys.min())
+        self.plot.setLogMode(y=log)
+        self.plot.setLabel("left", "accuracy" if acc else "loss")
+        for r, x, y, ok in series:
             val = r.texts.get(key, r.name)
             name = f"{key} = {val}" if val not in labelled else None
             labelled.add(val)
@@ -309,7 +315,7 @@ class CompareView(QtWidgets.QWidget):
             if r.findings:
                 t = pg.TextItem(" ".join(r.findings), color=colors[r.name], anchor=(1, 1))
                 t.setPos(float(np.asarray(x)[ok][-1]) if ok.any() else 0.0,
-                         float(y[ok][-1] if acc else np.log10(y[ok][-1])) if ok.any()
+                         float(np.log10(y[ok][-1]) if log else y[ok][-1]) if ok.any()
                          else 0.0)
                 self.plot.addItem(t)
                 c.note = t
@@ -387,7 +393,8 @@ class RangeTestView(QtWidgets.QWidget):
         return self.plot
 
 
-def _loss_pair_plot(xlabel: str, log_x: bool) -> tuple[pg.PlotWidget, pg.PlotItem]:
+def _loss_pair_plot(xlabel: str, log_x: bool,
+                    legend: bool = True) -> tuple[pg.PlotWidget, pg.PlotItem]:
     w = pg.PlotWidget()
     p = w.getPlotItem()
     p.setLogMode(x=log_x, y=False)
@@ -395,7 +402,8 @@ def _loss_pair_plot(xlabel: str, log_x: bool) -> tuple[pg.PlotWidget, pg.PlotIte
     p.setLabel("left", "final loss")
     p.getAxis("left").enableAutoSIPrefix(False)
     p.showGrid(x=True, y=True, alpha=0.2)
-    p.addLegend(offset=(-5, 5))
+    if legend:
+        p.addLegend(offset=(-5, 5))
     return w, p
 
 
@@ -439,13 +447,19 @@ class CapacityView(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         lay = QtWidgets.QVBoxLayout(self)
-        self.plot_widget, self.plot = _loss_pair_plot("parameters", True)
+        self.plot_widget, self.plot = _loss_pair_plot("parameters", True, legend=False)
         sym = {"symbol": "o", "symbolSize": 7}
-        self.train = self.plot.plot([], [], pen=pg.mkPen(TRAIN_COLOR, width=2), name="train",
+        self.train = self.plot.plot([], [], pen=pg.mkPen(TRAIN_COLOR, width=2),
                                     symbolBrush=TRAIN_COLOR, **sym)
-        self.test = self.plot.plot([], [], pen=pg.mkPen(TEST_COLOR, width=2), name="test",
+        self.test = self.plot.plot([], [], pen=pg.mkPen(TEST_COLOR, width=2),
                                    symbolBrush=TEST_COLOR, **sym)
         self.labels: list[pg.TextItem] = []
+        # the legend goes to the corner with the fewest points (it covered the "x4" label)
+        from .panels.decision import LegendPlacer
+        self._xy = (np.zeros(0), np.zeros(0))
+        self.legend = LegendPlacer(self.plot, lambda: self._xy)
+        self.plot.legend.addItem(self.train, "train")
+        self.plot.legend.addItem(self.test, "test")
         lay.addWidget(self.plot_widget, 1)
         self.verdict = _verdict_label()
         lay.addWidget(self.verdict)
@@ -465,6 +479,15 @@ class CapacityView(QtWidgets.QWidget):
             t.setPos(np.log10(float(res.n_params[i])), float(y))
             self.plot.addItem(t)
             self.labels.append(t)
+        # ticks at the variants' parameter counts: the log axis's own minor labels
+        # ("7.10^1 8.10^1 9.10^1 10^2") ran into each other
+        counts = sorted({int(n) for n in res.n_params})
+        self.plot.getAxis("bottom").setTicks(
+            [[(float(np.log10(n)), f"{n:,}") for n in counts], []])
+        lx = np.log10(p)
+        self._xy = (np.concatenate([lx, lx]),
+                    np.concatenate([res.train_loss[o], res.test_loss[o]]).astype(np.float64))
+        self.legend.place()
         self.verdict.setText(res.verdict)
 
     def export_item(self):
