@@ -341,3 +341,19 @@ def test_about_names_the_numeric_libraries_a_bug_report_needs(make_window, monke
     import numba
     assert f"Numba {numba.__version__}" in text and "BLAS:" in text
     assert "scipy&#x27;s openblas" in text or "scipy's openblas" in text
+
+
+def test_backprop_controls_fit_their_dock_at_1440_px(make_window, qtbot):
+    # the digits' raw inputs beside the sample number pushed "5 gradients" and ">"
+    # behind a horizontal scroll bar
+    win = make_window(DIGITS, size=(1440, 900))
+    win.docks["backprop"].raise_()
+    bp = next(p for p in win.panels if p.object_name == "backprop")
+    qtbot.waitUntil(lambda: bp.isVisible() and bp.width() > 0, timeout=5000)
+    bp.set_step(4)
+    qtbot.waitUntil(lambda: "raw (" in bp.sample_label.text(), timeout=5000)
+    # the label gives way: the row no longer sets the dock's width (it needed 921 px)
+    assert bp.minimumSizeHint().width() < 800
+    assert bp.minimumSizeHint().width() <= bp.width()
+    right = bp.next_button.mapTo(bp, bp.next_button.rect().topRight())
+    assert bp.rect().contains(right)

@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ..context import RunContext, layer_color
-from .base import Panel, on_screen
+from .base import ElidedLabel, Panel, on_screen
 from .decision import HelpButton
 
 SHOW = 8                # numbers shown per vector / matrix side before truncating
@@ -299,9 +299,11 @@ class BackpropPanel(Panel):
         self.sample.setToolTip("Index of the training sample to follow")
         self.sample.valueChanged.connect(self._on_sample_changed)
         bar.addWidget(self.sample)
-        self.sample_label = QtWidgets.QLabel("")
-        bar.addWidget(self.sample_label)
-        bar.addStretch(1)
+        # elided where the row is narrow (its full text in the tooltip): at 1440 px the
+        # digits' raw inputs pushed "5 gradients" and ">" behind a scroll bar
+        self.sample_label = ElidedLabel("")
+        self.sample_label.setMinimumWidth(40)
+        bar.addWidget(self.sample_label, 1)
         self.prev_button = QtWidgets.QToolButton()
         self.prev_button.setText("<")
         self.prev_button.setToolTip("Previous step")
