@@ -450,7 +450,18 @@ def test_theme_examples_and_menus(make_window, qtbot, waits, settings):
     win.set_theme("dark")
     assert settings.value("theme") == "dark"
     assert QtWidgets.QApplication.palette().color(QtGui.QPalette.ColorRole.Window).lightness() < 100
+    # the plots follow: axes' numbers and labels light, legend patches dark (a theme
+    # changed with the window open left them dark grey on dark, and the legend light)
+    import pyqtgraph as pg
+    items = panel(win, "loss").graphics.scene().items()
+    axes = [i for i in items if isinstance(i, pg.AxisItem) and i.isVisible()]
+    legends = [i for i in items if isinstance(i, pg.LegendItem)]
+    assert axes and legends
+    assert all(a.textPen().color().lightness() > 150 for a in axes)
+    assert all(lg.brush().color().lightness() < 100 for lg in legends)
     win.set_theme("light")
+    assert all(a.textPen().color().lightness() < 100 for a in axes)
+    assert all(lg.brush().color().lightness() > 150 for lg in legends)
     menus = win.menus
     assert {"File", "Edit", "Run", "View", "Examples", "Help"} <= set(menus)
     keys = {a.shortcut().toString() for a in win.actions()}

@@ -79,26 +79,39 @@ def apply_theme(theme: str, root: QtWidgets.QWidget | None = None) -> str:
     bg, fg = PLOT_COLORS[eff]
     pg.setConfigOptions(background=bg, foreground=fg)
     if root is not None:
-        recolor_canvases(root, bg)
-        for axis_owner in root.findChildren(pg.PlotWidget):
-            for name in ("left", "bottom", "right", "top"):
-                ax = axis_owner.getPlotItem().getAxis(name)
-                if ax is not None:
-                    ax.setPen(fg)
-                    ax.setTextPen(fg)
+        recolor_canvases(root, bg, fg)
     return eff
 
 
-def recolor_canvases(root: QtWidgets.QWidget, bg) -> None:
+def recolor_canvases(root: QtWidgets.QWidget, bg, fg=None) -> None:
     """The background of every pyqtgraph view under ``root``, and of the text items on a
-    patch of it (marked ``canvas_fill``)."""
+    patch of it (marked ``canvas_fill``); with ``fg``, also the axes, the legends' text
+    and the plot titles. A theme changed while the window was open had left the axes'
+    numbers and labels in the old theme's colour (dark grey on the dark background) and
+    the loss legend on a light patch."""
     import pyqtgraph as pg
     for view in root.findChildren(pg.GraphicsView):
         view.setBackground(bg)
         for item in view.scene().items():
-            if getattr(item, "canvas_fill", False):
+            if isinstance(item, pg.LegendItem):
+                if fg is not None:
+                    item.setLabelTextColor(fg)
+                    for _sample, label in item.items:
+                        label.setText(label.text)    # setAttr alone does not redraw
+                if getattr(item, "canvas_fill", False):
+                    patch = pg.mkColor(bg)
+                    patch.setAlpha(190)
+                    item.setBrush(patch)
+            elif getattr(item, "canvas_fill", False):
                 item.fill = pg.mkBrush(bg)
                 item.update()
+            elif fg is not None and isinstance(item, pg.AxisItem):
+                item.setPen(fg)
+                item.setTextPen(fg)
+            elif fg is not None and isinstance(item, pg.LabelItem) and \
+                    item.opts.get("color") is None and not isinstance(
+                        item.parentItem(), pg.LegendItem):
+                item.setText(item.text)              # drawn again in the new foreground
 
 
 def _select_rules(text: str, theme: str) -> str:

@@ -915,6 +915,7 @@ class TimePanel(Panel):
         """A legend over a half-transparent patch of the background (readable over data
         in light and dark themes)."""
         legend = plot.addLegend(offset=offset, labelTextSize="8pt", brush=label_fill())
+        legend.canvas_fill = True       # re-filled when the theme changes (app.py)
         cache_painting(legend)
         if not getattr(legend, "_wb_fits", False):     # addLegend returns the same one
             legend._wb_fits = True
