@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore
@@ -617,3 +618,19 @@ def _finish_quietly(run: Run) -> None:
         run.finish()
     except Exception:  # noqa: BLE001 - a failed final write must not block a rebuild
         log.exception("finishing the run failed")
+        return
+    _drop_if_untrained(run)
+
+
+def _drop_if_untrained(run: Run) -> None:
+    """Delete the session file of a run that trained no step: every window start, config
+    opened and field edited recorded one, and the sessions folder and its recent list
+    filled with runs that hold nothing to replay."""
+    rec = run.recorder
+    if rec is None or run.step != run.history.first_step or rec.error:
+        return
+    for p in (rec.path, Path(str(rec.path) + "-wal"), Path(str(rec.path) + "-shm")):
+        try:
+            p.unlink(missing_ok=True)
+        except OSError:
+            log.warning("could not remove the empty session %s", p)
