@@ -281,6 +281,15 @@ def test_a_session_still_being_written_is_followed(make_window, tmp_path, qtbot,
         run.run_steps(200)
         qtbot.waitUntil(lambda: tl.last == 300 and tl.step == 300, timeout=5000)
         qtbot.waitUntil(lambda: win.controller.latest.step == 300, timeout=5000)
+        lesson = win.config_panel.lesson
+        assert "still being written" in lesson.text()
+        # a file nobody writes any more (its run killed: it never closes) is said so;
+        # the replay had said "still being written" for ever
+        monkeypatch.setattr(ctl, "QUIET_S", 0.0)
+        qtbot.waitUntil(lambda: "may have stopped" in lesson.text(), timeout=5000)
+        monkeypatch.setattr(ctl, "QUIET_S", 1e9)
+        run.run_steps(10)
+        qtbot.waitUntil(lambda: "still being written" in lesson.text(), timeout=5000)
     finally:
         run.finish()
     qtbot.waitUntil(lambda: not ctl.following, timeout=5000)

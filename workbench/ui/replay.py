@@ -254,9 +254,16 @@ class ReplayController(QtCore.QObject):
     -------
     snapshot_changed(Snapshot): after the panels got the state of a new step.
     failed(str): the file could not be read (one line); the window shows it.
+    writer_quiet(bool): a followed session was not written for :data:`QUIET_S` (True;
+        its run may have stopped without closing it) or is written again (False).
     """
     snapshot_changed = QtCore.Signal(object)
     failed = QtCore.Signal(str)
+    writer_quiet = QtCore.Signal(bool)
+    #: A followed file unchanged this long is said to be quiet (a recorder commits at
+    #: least every second while its run trains; a killed one never closes the file, and
+    #: the replay said "still being written" for ever)
+    QUIET_S = 10.0
 
     def __init__(self, reader, controller, timeline: TimelineWidget | None = None,
                  follow_ms: int = 500, parent: QtCore.QObject | None = None):
@@ -335,6 +342,11 @@ class ReplayController(QtCore.QObject):
             return False
         if self.reader.closed:
             self._follow.stop()
+            self._set_quiet(False)
+        elif new:
+            self._set_quiet(False)
+        else:
+            self._set_quiet(self._unchanged_for() >= self.QUIET_S)
         if new and self.timeline is not None:
             at_end = self.timeline.step >= self.timeline.last
             self.timeline.set_range(self.reader.first_step, self.reader.last_step)
@@ -342,6 +354,24 @@ class ReplayController(QtCore.QObject):
             if at_end and not self.timeline.playing:
                 self.timeline.set_step(self.reader.last_step)
         return new
+
+    def _unchanged_for(self) -> float:
+        """Seconds since the session file or its write-ahead log last changed."""
+        import os
+        import time
+        path = str(self.reader.path)
+        times = []
+        for p in (path, path + "-wal"):
+            try:
+                times.append(os.stat(p).st_mtime)
+            except OSError:
+                pass
+        return time.time() - max(times) if times else 0.0
+
+    def _set_quiet(self, quiet: bool) -> None:
+        if quiet != getattr(self, "quiet", False):
+            self.quiet = quiet
+            self.writer_quiet.emit(quiet)
 
     def fork(self, step: int, changes: dict | None = None, session=None):
         """A new Run continuing this session from ``step`` with ``changes`` (recorded as a

@@ -351,18 +351,31 @@ class SessionsUi(QtCore.QObject):
             self._show_live_values(self.replay.latest)
         self._clear_overlays()
         self.place_bar()
-        live = "" if reader.closed else " (still being written: follows the live end)"
-        parent = f"<br>fork of {Path(reader.parent).name} at step {reader.fork_step:,}" \
-            if reader.parent and reader.fork_step is not None else ""
-        self.win.config_panel.set_lesson(
-            f"<b>Replay of {path.name}</b>{live}{parent}<br>Drag the timeline or press play; "
-            "\u201cContinue from here\u201d trains a fork; File > New run trains anew.")
+        self._replay_lesson(path, reader, quiet=False)
+        self.replay.writer_quiet.connect(
+            lambda quiet, path=path, reader=reader: self._replay_lesson(path, reader, quiet))
         self.win.setWindowTitle(f"{APP_NAME} \u2014 replay {path.name}")
         for a in (self.win.act_start, self.win.act_step, self.win.act_epoch,
                   self.win.act_toggle):
             a.setEnabled(False)
         self.win.set_replay_actions(True)
         return True
+
+    def _replay_lesson(self, path: Path, reader, quiet: bool) -> None:
+        """The replay's note above the form: what is shown, and whether the file is still
+        being written (or was not written for a while: its run may have stopped)."""
+        if reader.closed:
+            live = ""
+        elif quiet:
+            live = (" (not closed, and not written for a while: the run recording it may "
+                    "have stopped; new records still appear if it goes on)")
+        else:
+            live = " (still being written: follows the live end)"
+        parent = f"<br>fork of {Path(reader.parent).name} at step {reader.fork_step:,}" \
+            if reader.parent and reader.fork_step is not None else ""
+        self.win.config_panel.set_lesson(
+            f"<b>Replay of {path.name}</b>{live}{parent}<br>Drag the timeline or press play; "
+            "\u201cContinue from here\u201d trains a fork; File > New run trains anew.")
 
     def unplace_bar(self) -> None:
         """Take the timeline out of the window's layout (View > Reset layout places the
