@@ -318,6 +318,12 @@ class ReplayController(QtCore.QObject):
             snap = self.controller.show_replay_step(step)
         except SessionError as e:
             self.stop()
+            # the scrubber goes back to the step the panels still show (it stayed where
+            # the failed request left it: "320 / 320" above panels at step 250)
+            if self.timeline is not None and self.latest is not None:
+                blocked = self.timeline.blockSignals(True)
+                self.timeline.set_step(self.latest.step)
+                self.timeline.blockSignals(blocked)
             self.failed.emit(str(e))
             return None
         self.latest = snap
