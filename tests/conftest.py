@@ -39,3 +39,28 @@ def no_orphan_graphics(request):
 
 
 _REPORTED: list = []
+
+
+def flip_snapshot_byte(path, order: str = "id", after_step: int = 0) -> int:
+    """Flip one bit of one stored snapshot of the session file ``path`` (its checksum then
+    fails): the first one after ``after_step`` by ``order`` ("id", or "step DESC" for the
+    last). Returns that snapshot's step."""
+    import sqlite3
+    con = sqlite3.connect(path)
+    try:
+        rid, step, blob = con.execute(
+            f"SELECT id, step, data FROM snapshots WHERE step > ? ORDER BY {order} LIMIT 1",
+            (after_step,)).fetchone()
+        b = bytearray(blob)
+        b[20] ^= 0x10
+        con.execute("UPDATE snapshots SET data = ? WHERE id = ?", (bytes(b), rid))
+        con.commit()
+    finally:
+        con.close()
+    return int(step)
+
+
+@pytest.fixture
+def flip_snapshot():
+    """:func:`flip_snapshot_byte`, for tests in any folder."""
+    return flip_snapshot_byte

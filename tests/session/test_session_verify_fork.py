@@ -56,17 +56,11 @@ def test_verify_names_the_step_of_an_altered_snapshot(w1_session, tmp_path):
     assert f"FAIL at step {bad}: theta differs" in res.message
 
 
-def test_verify_reports_a_flipped_byte_in_a_snapshot_blob(w1_session, tmp_path):
+def test_verify_reports_a_flipped_byte_in_a_snapshot_blob(w1_session, tmp_path,
+                                                         flip_snapshot):
     path, _ = w1_session
     p = _copy(path, tmp_path / "flipped.wbsession")
-    con = sqlite3.connect(p)
-    rid, step, blob = con.execute("SELECT id, step, data FROM snapshots WHERE step > 0 "
-                                  "ORDER BY id LIMIT 1").fetchone()
-    b = bytearray(blob)
-    b[20] ^= 0x10
-    con.execute("UPDATE snapshots SET data = ? WHERE id = ?", (bytes(b), rid))
-    con.commit()
-    con.close()
+    step = flip_snapshot(p)
     res = verify(p)
     assert not res.ok and res.step == step and res.array == "theta"
     assert "checksum" in res.message

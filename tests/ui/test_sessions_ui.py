@@ -218,21 +218,12 @@ def test_bad_session_files_give_one_line_and_change_nothing(make_window, tmp_pat
 
 
 def test_a_damaged_snapshot_leaves_the_scrubber_where_the_panels_are(make_window, recorded,
-                                                                     tmp_path):
+                                                                     tmp_path, flip_snapshot):
     # the scrubber stayed at the failed step ("500 / 500") over panels at step 250
     import shutil
-    import sqlite3
     p = tmp_path / "damaged.wbsession"
     shutil.copy(recorded[0], p)
-    con = sqlite3.connect(p)
-    rid, last = con.execute("SELECT id, step FROM snapshots ORDER BY step DESC LIMIT 1"
-                            ).fetchone()
-    blob, = con.execute("SELECT data FROM snapshots WHERE id = ?", (rid,)).fetchone()
-    bad = bytearray(blob)
-    bad[20] ^= 0x10
-    con.execute("UPDATE snapshots SET data = ? WHERE id = ?", (bytes(bad), rid))
-    con.commit()
-    con.close()
+    last = flip_snapshot(p, order="step DESC")
     win = make_window(TINY)
     assert win.open_replay(p)
     assert win.sessions.seek(250).step == 250
