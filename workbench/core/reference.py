@@ -110,6 +110,12 @@ def mean_loss(weights, acts, loss, X, Y, block: int = 4096) -> float:
     return total / max(1, X.shape[0])
 
 
+def penalty(weights, l1=0.0, l2=0.0) -> float:
+    """The L1/L2 penalty the loss counts: ``l2 * sum(W^2) + l1 * sum(|W|)`` over the
+    weights ``[(W, b), ...]``, never the biases."""
+    return float(sum(l2 * (W * W).sum() + l1 * np.abs(W).sum() for W, _ in weights))
+
+
 def loss_and_grad(weights, acts, loss, X, Y, l1=0.0, l2=0.0):
     """Mean loss (penalty included) and gradients [(dW, db)] by backpropagation."""
     a_s, z_s = [X], []
@@ -119,7 +125,7 @@ def loss_and_grad(weights, acts, loss, X, Y, l1=0.0, l2=0.0):
         a_s.append(activate(f, z))
     B = X.shape[0]
     L, dz = loss_and_dz(loss, acts[-1], z_s[-1], Y)
-    L = L / B + sum(l2 * (W * W).sum() + l1 * np.abs(W).sum() for W, _ in weights)
+    L = L / B + penalty(weights, l1, l2)
     grads = [None] * len(weights)
     for l in range(len(weights) - 1, -1, -1):
         W = weights[l][0]

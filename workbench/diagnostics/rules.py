@@ -186,6 +186,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..core.reference import penalty
+
 # --- thresholds (see the table above) ---------------------------------------------------
 DEAD_UNIT_FRAC = 0.99
 DEAD_LAYER_FRAC = 0.5
@@ -218,10 +220,6 @@ WARMUP_MIN_STEPS = 5         # ... and at least this many: one epoch of full-bat
 #                              seeds; 20 steps also missed the ringing of full-batch heavy
 #                              balls (corpus osc_regline_fb: 84 of 94 found, 89 with 5)
 
-
-def warmup_steps(steps_per_epoch: int) -> int:
-    """Steps at the start of training whose update ratios no rule reads."""
-    return max(int(WARMUP_EPOCHS * steps_per_epoch), WARMUP_MIN_STEPS)
 LEARNED_FRAC = 0.5           # train loss below this share of the input-free loss: learned
 CONVERGED_FRAC = 0.02        # train loss below this share of it: converged, quiet
 NC_DROP = 0.05               # not converged: drop over the last 2/5 of the steps, as a
@@ -343,6 +341,11 @@ QUESTIONS = {
     "epochs": "Should we run more epochs?",
     "features": "Are the features relevant (and well scaled)?",
 }
+
+
+def warmup_steps(steps_per_epoch: int) -> int:
+    """Steps at the start of training whose update ratios no rule reads."""
+    return max(int(WARMUP_EPOCHS * steps_per_epoch), WARMUP_MIN_STEPS)
 
 
 @dataclass
@@ -921,7 +924,7 @@ def r_init_loss(ctx, row):
     # the evaluated loss includes the L1/L2 penalty, which the expected loss does not:
     # a regularized run was blamed on its initialization (the overfitting lesson with
     # l2 0.01 started at 2.6 times the expected loss, all of it penalty)
-    L0 = L0 - _penalty(ctx)
+    L0 = L0 - penalty(ctx.network.weights, ctx.hp["l1"], ctx.hp["l2"])
     holds = not math.isfinite(L0) or L0 > E * (1 + INIT_LOSS_TOL)
     if not holds:
         return Verdict(False)
@@ -937,18 +940,6 @@ def r_init_loss(ctx, row):
                    "outputs are far too confident or too large.",
                    {"value": L0, "expected": E, "threshold": E * (1 + INIT_LOSS_TOL),
                     "step": 0}, remedy, patch)
-
-
-def _penalty(ctx) -> float:
-    """The L1/L2 penalty at the current parameters, as the loss counts it:
-    ``l2 * sum(W^2) + l1 * sum(|W|)`` over the weights (never the biases)."""
-    l1, l2 = ctx.hp["l1"], ctx.hp["l2"]
-    if not (l1 or l2):
-        return 0.0
-    p = 0.0
-    for W, _b in ctx.network.weights:
-        p += l2 * float(np.sum(W * W)) + l1 * float(np.sum(np.abs(W)))
-    return p
 
 
 def _layer_units(ctx, key: str, frac: float, layer: int) -> list[int]:
@@ -1231,18 +1222,25 @@ def r_not_converged(ctx, row):
                    f"{2 * ep}", {"training.epochs": 2 * ep})
 
 
-def _weakness(ctx) -> str | None:
-    """"train accuracy 62 %" (or the explained variance) when the run is far from fitted
-    by underfitting's measure, else None."""
+def _fit_measure(ctx) -> tuple[float, float, str] | None:
+    """Underfitting's measure of the last evaluation, ``(value, threshold, words)``: the
+    train accuracy against UF_ACC for a classifier, the explained variance against UF_R2
+    for a regression; None without a finite one."""
     tl = ctx.train_losses
     if not tl or not math.isfinite(tl[-1]):
         return None
     if ctx.task == "classification":
         acc = ctx.last_eval.get("train_acc")
-        return f"train accuracy {100 * acc:.0f} %" if acc is not None and acc < UF_ACC \
-            else None
+        return None if acc is None else (acc, UF_ACC, f"train accuracy {100 * acc:.0f} %")
     r2 = 1 - tl[-1] / ctx.prior if ctx.prior > 0 else 1.0
-    return f"explained variance {100 * r2:.0f} %" if r2 < UF_R2 else None
+    return r2, UF_R2, f"explained variance {100 * r2:.0f} %"
+
+
+def _weakness(ctx) -> str | None:
+    """"train accuracy 62 %" (or the explained variance) when the run is far from fitted
+    by underfitting's measure, else None."""
+    measure = _fit_measure(ctx)
+    return measure[2] if measure is not None and measure[0] < measure[1] else None
 
 
 def _short_and_weak(ctx) -> str | None:
@@ -1300,25 +1298,19 @@ def _no_better_than_line(ctx, acc: float) -> bool:
                      "lr_too_high", "unscaled_features"))
 def r_underfit(ctx, row):
     tl = ctx.train_losses
-    ev = ctx.last_eval
     if len(tl) < 3 or not math.isfinite(tl[-1]):
         return None
     if not ctx.n_hidden and (ctx.task == "classification" or ctx.linear_r2 >= UF_R2):
         return None     # a linear model on data a linear model can fit: not capacity
     k = max(1, len(tl) // 3)
     drop = (tl[-1 - k] - tl[-1]) / max(abs(tl[-1 - k]), 1e-12)
-    if ctx.task == "classification":
-        acc = ev.get("train_acc")
-        if acc is None:
-            return None
-        weak, value, thr = acc < UF_ACC, acc, UF_ACC
-        if not weak and acc < NC_ACC and drop < UF_FLAT:
-            weak = _no_better_than_line(ctx, acc)
-        what = f"train accuracy {100 * acc:.0f} %"
-    else:
-        r2 = 1 - tl[-1] / ctx.prior if ctx.prior > 0 else 1.0
-        weak, value, thr = r2 < UF_R2, r2, UF_R2
-        what = f"explained variance {100 * r2:.0f} %"
+    measure = _fit_measure(ctx)
+    if measure is None:
+        return None
+    value, thr, what = measure
+    weak = value < thr
+    if ctx.task == "classification" and not weak and value < NC_ACC and drop < UF_FLAT:
+        weak = _no_better_than_line(ctx, value)
     if not (weak and (drop < UF_FLAT or _linear_ceiling(ctx))) or _short_and_weak(ctx):
         return Verdict(False, ctx.step)
     hidden = ctx.hidden
