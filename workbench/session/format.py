@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 import zlib
 from pathlib import Path
 from typing import Callable
@@ -324,6 +325,35 @@ def check_header(path: Path) -> None:
         raise SessionError(f"{path} is not a session file (not an SQLite database)")
     if len(head) < 100:
         raise SessionError(f"{path} is damaged: truncated to {size} bytes")
+
+
+#: An unclosed session file whose data have not changed for this long is taken to have
+#: no live writer (a recorder commits about every second while its run trains; a killed
+#: one never closes its file).
+QUIET_SECONDS = 10.0
+
+
+def side_files(path) -> tuple[Path, Path]:
+    """SQLite's write-ahead log and shared-memory index beside the session file ``path``."""
+    return Path(str(path) + "-wal"), Path(str(path) + "-shm")
+
+
+def seconds_unwritten(path) -> float:
+    """Seconds since the session file ``path`` or its write-ahead log last changed (0.0
+    when neither exists)."""
+    times = []
+    for q in (Path(path), side_files(path)[0]):
+        try:
+            times.append(q.stat().st_mtime)
+        except OSError:
+            pass
+    return time.time() - max(times) if times else 0.0
+
+
+def remove_files(path) -> None:
+    """Delete the session file ``path`` with its side files (those missing are fine)."""
+    for q in (Path(path), *side_files(path)):
+        q.unlink(missing_ok=True)
 
 
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:

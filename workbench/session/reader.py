@@ -214,7 +214,7 @@ class SessionReader:
     @property
     def size(self) -> int:
         """Bytes on disk (main file plus write-ahead log)."""
-        wal = Path(str(self.path) + "-wal")
+        wal = F.side_files(self.path)[0]
         return self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
     def events(self, upto: int | None = None) -> list[dict]:

@@ -149,17 +149,16 @@ class Recorder:
     @staticmethod
     def _check_not_recording(p: Path) -> None:
         """Refuse to replace the session file ``p`` when it looks recorded right now: not
-        closed, and the file or its write-ahead log changed within the last 10 s (a
-        recorder commits about every second; a file a killed run left unclosed is older
-        and is taken)."""
+        closed, and the file or its write-ahead log changed within
+        :data:`format.QUIET_SECONDS` (a file a killed run left unclosed is older and is
+        taken)."""
         try:
             closed = _closed(p)
         except Exception:  # noqa: BLE001 - unreadable: not ours to protect
             return
         if closed:
             return
-        newest = max(q.stat().st_mtime for q in (p, Path(str(p) + "-wal")) if q.exists())
-        if time.time() - newest < 10.0:
+        if F.seconds_unwritten(p) < F.QUIET_SECONDS:
             raise F.SessionError(f"{p} is being recorded by another run; not overwritten")
 
     def _create(self, meta: dict, state: dict, step: int, run) -> None:
@@ -186,8 +185,7 @@ class Recorder:
                                          "not overwritten")
         # build the file under a temporary name so a crash never leaves half a header
         tmp = p.with_name(p.name + f".tmp{os.getpid()}")
-        for q in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
-            q.unlink(missing_ok=True)
+        F.remove_files(tmp)
         try:
             conn = F.create(tmp)
             conn.execute("BEGIN")
@@ -202,7 +200,7 @@ class Recorder:
                 conn.execute("INSERT INTO blobs VALUES ('dataset', ?, ?, ?)", custom)
             conn.execute("COMMIT")
             conn.close()
-            for q in (Path(str(p) + "-wal"), Path(str(p) + "-shm")):
+            for q in F.side_files(p):
                 q.unlink(missing_ok=True)
             os.replace(tmp, p)
         except (sqlite3.Error, OSError) as e:

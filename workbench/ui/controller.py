@@ -10,7 +10,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore
@@ -629,8 +628,8 @@ def _drop_if_untrained(run: Run) -> None:
     rec = run.recorder
     if rec is None or run.step != run.history.first_step or rec.error:
         return
-    for p in (rec.path, Path(str(rec.path) + "-wal"), Path(str(rec.path) + "-shm")):
-        try:
-            p.unlink(missing_ok=True)
-        except OSError:
-            log.warning("could not remove the empty session %s", p)
+    from ..session.format import remove_files
+    try:
+        remove_files(rec.path)
+    except OSError:
+        log.warning("could not remove the empty session %s", rec.path)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..session.format import QUIET_SECONDS, seconds_unwritten
 from .context import SEVERITY_COLORS
 from .panels.timeaxis import EVENT_COLORS
 
@@ -161,12 +162,12 @@ class TimelineWidget(QtWidgets.QWidget):
         marks = []
         hp = dict(hp0 or {})
         for e in events:
+            if e["kind"] in QUIET_EVENTS:
+                continue
             label = EVENT_LABELS.get(e["kind"])
             # what the loss plot's markers say, not a raw dict ("hparams {'lr': 0.3}")
             text = label(dict(e.get("payload") or {}), hp) if label is not None else \
                 f"{e['kind']} {e.get('payload') or ''}".strip()
-            if e["kind"] in QUIET_EVENTS:
-                continue
             marks.append((int(e["step"]), EVENT_COLORS.get(e["kind"], EVENT_COLOR),
                           f"step {e['step']}: {text}"))
         for f in findings:
@@ -260,10 +261,9 @@ class ReplayController(QtCore.QObject):
     snapshot_changed = QtCore.Signal(object)
     failed = QtCore.Signal(str)
     writer_quiet = QtCore.Signal(bool)
-    #: A followed file unchanged this long is said to be quiet (a recorder commits at
-    #: least every second while its run trains; a killed one never closes the file, and
-    #: the replay said "still being written" for ever)
-    QUIET_S = 10.0
+    #: A followed file unchanged this long is said to be quiet (a killed run never closes
+    #: its file, and the replay said "still being written" for ever)
+    QUIET_S = QUIET_SECONDS
 
     def __init__(self, reader, controller, timeline: TimelineWidget | None = None,
                  follow_ms: int = 500, parent: QtCore.QObject | None = None):
@@ -272,6 +272,7 @@ class ReplayController(QtCore.QObject):
         self.controller = controller
         self.timeline = timeline
         self.latest = None
+        self.quiet = False          # a followed file not written for QUIET_S
         self._pending: int | None = None
         self._flush = QtCore.QTimer(self)
         self._flush.setObjectName("replay_flush")
@@ -352,7 +353,7 @@ class ReplayController(QtCore.QObject):
         elif new:
             self._set_quiet(False)
         else:
-            self._set_quiet(self._unchanged_for() >= self.QUIET_S)
+            self._set_quiet(seconds_unwritten(self.reader.path) >= self.QUIET_S)
         if new and self.timeline is not None:
             at_end = self.timeline.step >= self.timeline.last
             self.timeline.set_range(self.reader.first_step, self.reader.last_step)
@@ -361,21 +362,8 @@ class ReplayController(QtCore.QObject):
                 self.timeline.set_step(self.reader.last_step)
         return new
 
-    def _unchanged_for(self) -> float:
-        """Seconds since the session file or its write-ahead log last changed."""
-        import os
-        import time
-        path = str(self.reader.path)
-        times = []
-        for p in (path, path + "-wal"):
-            try:
-                times.append(os.stat(p).st_mtime)
-            except OSError:
-                pass
-        return time.time() - max(times) if times else 0.0
-
     def _set_quiet(self, quiet: bool) -> None:
-        if quiet != getattr(self, "quiet", False):
+        if quiet != self.quiet:
             self.quiet = quiet
             self.writer_quiet.emit(quiet)
 
