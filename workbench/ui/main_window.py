@@ -349,7 +349,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_run_changed(self, ctx) -> None:
         if self.controller.replay is None and self.sessions.replay is None:
             self._on_validity_changed(self.config_panel.error)   # actions back on
-            self.set_replay_actions(False)
         self.config_panel.show_external_error(None)
         decision = next((p for p in self.panels if p.object_name == "decision"), None)
         mode = getattr(decision, "mode", None)
@@ -362,7 +361,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def set_replay_actions(self, replay: bool) -> None:
         """In a replay, Reset and Undo/Redo are off: they rebuilt a run from the form and
         silently threw the replay away (R, Ctrl+Z). File > New run and the form still
-        leave it (the form asks first)."""
+        leave it (the form asks first). Called by the sessions UI as a replay starts and
+        ends."""
         c = self.controller
         self.act_reset.setEnabled(not replay)
         self.act_undo.setEnabled(not replay and c.undo_stack.canUndo())
