@@ -158,9 +158,62 @@ def test_every_hand_loop_of_the_affine_map_sums_in_the_same_order(dtype):
             want = want + a[:, [k]] * W[:, k][None, :]
         dst = np.full(5 + B * r, np.nan, dtype)
         tbuf = np.zeros(r * n_in + 1, dtype)
-        K._affine(theta, 3, r, n_in, a.ravel(), 0, dst, 5, B, tbuf)
+        K._affine(theta, 3, r, n_in, a.ravel(), 0, dst, 5, B, tbuf, np.zeros(0, np.int64))
         assert np.array_equal(dst[5:].reshape(B, r), want), (r, n_in, B)
         assert np.isnan(dst[:5]).all()
         paths.add("wt" if B >= K._WT_MIN_BATCH and r >= K._WT_MIN_ROWS else
                   "cols" if B >= K._WT_MIN_BATCH else "plain")
     assert paths == {"wt", "cols", "plain"}
+
+
+def _fma_sum(first, terms):
+    """first + x_0 y_0 + x_1 y_1 + ... in that order, each step rounded once (a fused
+    multiply-add, computed exactly with fractions), skipping x == 0."""
+    from fractions import Fraction
+    acc = float(first)
+    for x, y in terms:
+        if x != 0.0:
+            acc = float(Fraction(float(x)) * Fraction(float(y)) + Fraction(acc))
+    return acc
+
+
+@pytest.mark.parametrize("B,n_in,r", [(2, 8, 8), (5, 8, 8), (3, 9, 13), (4, 16, 24),
+                                      (3, 33, 40), (2, 64, 64), (2, 24, 77), (2, 8, 128)])
+def test_the_fma_rows_path_sums_in_order_with_one_rounding_per_term(B, n_in, r):
+    """_rows_fma (every tile width 64/32/16/8 and the scalar tail, zeros skipped): each
+    product is the sum in order with one rounding per term, bit for bit, for the forward
+    map, the weight gradient and the delta; ``ibuf`` missing means the other paths."""
+    rng = np.random.default_rng(B * 1000 + n_in * 10 + r)
+    W = rng.normal(size=(r, n_in))
+    b = rng.normal(size=r)
+    a = rng.normal(size=(B, n_in))
+    a[rng.random(a.shape) < 0.3] = 0.0          # ReLU zeros, skipped
+    d = rng.normal(size=(B, r))
+    d[rng.random(d.shape) < 0.3] = 0.0
+    theta = np.concatenate([np.zeros(3), W.ravel(), b])
+    ib = np.zeros(K.ibuf_size(B, np.array([n_in, r]), np.array([r])), np.int64)
+    assert B >= K._ROWS_MIN_BATCH
+    assert K._use_rows(B, r, n_in, 8, ib) and K._use_rows(r, n_in, B, 8, ib)
+    assert K._use_rows(B, n_in, r, 8, ib)
+    # forward: z[i, j] = b[j] + sum_k a[i, k] W[j, k]
+    dst = np.full(5 + B * r, np.nan)
+    tbuf = np.zeros(n_in * (r + 16))
+    K._affine(theta, 3, r, n_in, a.ravel(), 0, dst, 5, B, tbuf, ib)
+    want = [[_fma_sum(b[j], zip(a[i], W[j])) for j in range(r)] for i in range(B)]
+    assert np.isnan(dst[:5]).all()
+    assert np.array_equal(dst[5:].reshape(B, r), np.array(want))
+    # weight gradient: g[j, k] = sum_i d[i, j] a[i, k]
+    grad = np.full(3 + r * n_in + r, np.nan)
+    K._weight_grad(grad, 3, r, n_in, d.ravel(), 0, a.ravel(), 0, B, ib)
+    want = [[_fma_sum(0.0, zip(d[:, j], a[:, k])) for k in range(n_in)] for j in range(r)]
+    assert np.array_equal(grad[3:3 + r * n_in].reshape(r, n_in), np.array(want))
+    # delta: out[i, k] = sum_j d[i, j] W[j, k]
+    out = np.full(2 + B * n_in, np.nan)
+    K._delta_back(theta, 3, r, n_in, d.ravel(), 0, out, 2, B, ib)
+    want = [[_fma_sum(0.0, zip(d[i], W[:, k])) for k in range(n_in)] for i in range(B)]
+    assert np.isnan(out[:2]).all()
+    assert np.array_equal(out[2:].reshape(B, n_in), np.array(want))
+    # without int scratch the same products take the other paths: equal to 1e-12
+    dst2 = np.full(5 + B * r, np.nan)
+    K._affine(theta, 3, r, n_in, a.ravel(), 0, dst2, 5, B, tbuf, np.zeros(0, np.int64))
+    assert np.allclose(dst2[5:], dst[5:], rtol=1e-12, atol=1e-12)

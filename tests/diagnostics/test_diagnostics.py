@@ -89,8 +89,11 @@ FAST = ["healthy_gaussian_logistic", "healthy_xor_tanh", "healthy_regline_sgd",
         # issue 4, round 5: 5 noise columns on moons overfit at 80 % test accuracy (the
         # noise columns are named, not overfitting); a healthy ReLU spiral whose test loss
         # rises at 99 % / 96 % accuracy and Adam 3 on XOR swinging its test loss (neither
-        # overfits: their train-test accuracy gap is small)
-        "ho7_irr_moons_noise5_1_1223", "ho7_healthy_spiral_2relu_adam_28",
+        # overfits: their train-test accuracy gap is small). (Seed 1223 of the moons ended
+        # its run with a test loss a hair above ln 2, 0.697, once its last step was
+        # evaluated: no better than guessing by its loss, so not a measure of its inputs;
+        # seed 1213 overfits to 0.35.)
+        "ho7_irr_moons_noise5_1_1213", "ho7_healthy_spiral_2relu_adam_28",
         "ho7_lrhigh_xor_adam3_394"]
 
 
@@ -542,3 +545,38 @@ def test_knn_unused_keeps_the_columns_that_carry_the_target():
     assert knn_unused(ds.X_train[:40], Y[:40], 6) is None
     rng = np.random.default_rng(0)
     assert knn_unused(rng.normal(size=(200, 3)), rng.normal(size=(200, 1)), 0) is None
+
+
+@pytest.mark.parametrize("name", ["lrlow_circle_tanh", "vanish_deep_sigmoid_circle"])
+def test_the_evidence_does_not_depend_on_how_the_steps_were_chunked(name):
+    """The medians of the update ratios and gradient norms look at the last WINDOW steps
+    across chunks: a run trained in chunks of 7 steps (a window's publishing, a short
+    last stretch before the final evaluation) measures what one chunk per evaluation
+    does, evaluation by evaluation (the per-chunk medians had made the lr_too_low
+    remedy of a 10-step last chunk ten times smaller)."""
+    class Evidence:
+        def __init__(self):
+            self.states = []
+
+        def on_chunk(self, run, chunk):
+            pass
+
+        def on_event(self, run, event):
+            pass
+
+        def on_evaluation(self, run, row):
+            st = run.monitor.state
+            self.states.append((row["step"], st.get("ur_recent"), st.get("g_recent")))
+
+    seen = []
+    for chunk in (None, 7):
+        run = Run(ALL[name]["config"])
+        rec = Evidence()
+        run.add_listener(rec)
+        total = min(run.total_steps, 400)
+        while run.step < total and run.nonfinite is None:
+            n = min(total - run.step, run.eval_every)
+            if run.run_steps(n, **({} if chunk is None else {"max_chunk": chunk})) == 0:
+                break
+        seen.append(rec.states)
+    assert len(seen[0]) >= 3 and seen[0] == seen[1]

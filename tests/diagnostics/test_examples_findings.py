@@ -22,13 +22,18 @@ EXPECTED = {
     # the line cycles for ever; it never diverges
     "xor_perceptron": {"not_linearly_separable"},
     # lr 3 with momentum 0.9: every symptom of too large a step; the tanh units it
-    # pins at +-1 are the corpus's label for such runs too (remedy: lower the rate)
-    "lr_too_high": {"lr_too_high", "diverging", "oscillating_loss", "saturated_units"},
+    # pins at +-1 are the corpus's label for such runs too (remedy: lower the rate).
+    # Whether the loss also climbs far enough to read as diverging is chaos: the last
+    # bit of one product decides it (seeds 0-15: 6 runs diverged with one core, 2 with
+    # the next), so the lesson may or may not show it (MAY_ALSO)
+    "lr_too_high": {"lr_too_high", "oscillating_loss", "saturated_units"},
     "dying_relu": {"dead_units"},
     "vanishing_gradients": {"vanishing_gradients"},
     "zero_init": {"symmetric_init"},
     "overfitting": {"overfitting"},
 }
+# symptoms a lesson may show on top of its expected ones
+MAY_ALSO = {"lr_too_high": {"diverging"}}
 
 
 def _train(config) -> Run:
@@ -59,7 +64,7 @@ def test_every_example_has_an_expectation():
 def test_example_raises_exactly_its_lesson(trained, name):
     run = trained[name]
     assert run.step == run.total_steps or run.nonfinite is not None
-    assert _loud(run.findings()) == EXPECTED[name], [
+    assert _loud(run.findings()) - MAY_ALSO.get(name, set()) == EXPECTED[name], [
         (f.code, f.severity, f.step, f.message) for f in run.findings()]
     if not EXPECTED[name]:
         # healthy: quiet at every step, also for findings another one would explain

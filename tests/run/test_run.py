@@ -362,3 +362,30 @@ def test_a_forked_child_evaluates_on_its_own_thread():
             raise AssertionError("the forked child hung on the parent's evaluation thread")
         __import__("time").sleep(0.05)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_finish_evaluates_the_last_step_once():
+    """The cadence evaluates every eval_every steps; the end of training evaluates the
+    last step too, so the last row is the trained model (the default demo's cadence
+    stopped 153 steps short of its 7,000), and only once."""
+    run = Run({"data": {"n_samples": 200}, "training": {"epochs": 3}}, diagnostics=False)
+    run.run_steps(run.total_steps)
+    assert run.total_steps % run.eval_every != 0
+    assert run.evaluations[-1]["step"] < run.step
+    run.finish()
+    assert run.evaluations[-1]["step"] == run.step
+    assert run.evaluations[-1]["test_acc"] == run.evaluate()["test_accuracy"]
+    n = len(run.evaluations)
+    run.finish()
+    assert len(run.evaluations) == n
+
+
+def test_runner_evaluates_the_last_step_when_the_epochs_are_done():
+    run = Run({"data": {"n_samples": 200}, "training": {"epochs": 3}}, diagnostics=False)
+    assert run.total_steps % run.eval_every != 0
+    runner = Runner(run)
+    runner.play()
+    assert runner.wait_idle(60)
+    assert runner.latest().status == "finished"
+    runner.stop()
+    assert run.evaluations[-1]["step"] == run.step

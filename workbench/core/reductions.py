@@ -88,19 +88,20 @@ def _row_max(a: np.ndarray, i: int, L: int) -> float:
 
 
 @njit(cache=True, nogil=True)
-def reduce_chunk(loss, uratio, wnorm, gnorm, tail, min_wnorm, ia, res, scratch):
+def reduce_chunk(loss, ur_win, wnorm, gnorm, g_win, tail, min_wnorm, ia, res, scratch):
     """Reduce the first ``m`` (finite) steps of a chunk; results go into ``res``.
 
     Integer inputs come packed in ``ia`` (fewer arguments: the call's dispatch cost
-    grows with their number): m, n_tail, w0, doublings, has_prev (0/1); ``res[0]`` holds
-    ``prev_block`` on entry. WINDOW = 64, TAIL_RECENT = 20 and BLOCK = 10 are fixed.
+    grows with their number): m, n_tail, (unused), doublings, has_prev (0/1); ``res[0]``
+    holds ``prev_block`` on entry. WINDOW = 64, TAIL_RECENT = 20 and BLOCK = 10 are fixed.
 
-    loss (n,), uratio / wnorm / gnorm (n, L): the chunk's arrays. ``tail`` (TAIL,) holds
-    the last ``n_tail`` finite losses of earlier chunks and is updated in place.
-    ``w0``: first step of the update-ratio window (after the warm-up); ``min_wnorm``
-    (L,): weight norm below which a layer's update ratio says nothing. ``scratch``: at
-    least max(window, len(tail), len of the update-ratio window) floats. ``prev_block``:
-    the last gradient-norm block mean (used when ``has_prev``).
+    loss (n,), wnorm / gnorm (n, L): the chunk's arrays. ``ur_win`` / ``g_win`` (k, L):
+    the update ratios (after the warm-up) and gradient norms whose per-layer medians are
+    taken, the last WINDOW steps up to this chunk's m-th, earlier chunks' included (the
+    Monitor builds them). ``tail`` (TAIL,) holds the last ``n_tail`` finite losses of
+    earlier chunks and is updated in place. ``min_wnorm`` (L,): weight norm below which a
+    layer's update ratio says nothing. ``scratch``: at least max(WINDOW, len(tail))
+    floats. ``prev_block``: the last gradient-norm block mean (used when ``has_prev``).
 
     res[R_N_TAIL]     number of losses now in ``tail``
     res[R_RECENT]     upper median of the last ``tail_recent`` of them (NaN: none)
@@ -110,9 +111,9 @@ def reduce_chunk(loss, uratio, wnorm, gnorm, tail, min_wnorm, ia, res, scratch):
     res[R_GX]         largest per-layer median gradient norm (NaN propagates)
     res[R_DBL], res[R_PREV_BLOCK]  doubling count and last block mean (when R_GX finite)
     """
-    m, n_tail, w0, doublings, has_prev = ia[0], ia[1], ia[2], ia[3], ia[4] != 0
+    m, n_tail, doublings, has_prev = ia[0], ia[1], ia[3], ia[4] != 0
     prev_block = res[0]
-    window, tail_recent, block = WINDOW, TAIL_RECENT, BLOCK
+    tail_recent, block = TAIL_RECENT, BLOCK
     cap = tail.shape[0]
     # --- tail of finite losses
     k = min(m, cap)
@@ -137,13 +138,13 @@ def reduce_chunk(loss, uratio, wnorm, gnorm, tail, min_wnorm, ia, res, scratch):
     res[R_PREV_BLOCK] = prev_block
     if m <= 0:
         return
-    L = uratio.shape[1]
-    # --- update ratio: per-layer median over [w0, m)
-    if w0 < m:
+    L = gnorm.shape[1]
+    # --- update ratio: per-layer median over the window
+    if ur_win.shape[0] > 0:
         best = -np.inf
         j = -1
         for l in range(L):
-            med = _upper_median(uratio[w0:m, l], scratch)
+            med = _upper_median(ur_win[:, l], scratch)
             if wnorm[m - 1, l] >= min_wnorm[l] and math.isfinite(med) and (
                     j < 0 or med > best):
                 best = med
@@ -154,11 +155,10 @@ def reduce_chunk(loss, uratio, wnorm, gnorm, tail, min_wnorm, ia, res, scratch):
             res[R_UR_LAYER] = j
         else:
             res[R_UR_STATUS] = 2.0
-    # --- gradient norms: per-layer median over the last `window` steps
-    g0 = max(0, m - window)
+    # --- gradient norms: per-layer median over the window
     gmed = np.empty(L)
     for l in range(L):
-        gmed[l] = _upper_median(gnorm[g0:m, l], scratch)
+        gmed[l] = _upper_median(g_win[:, l], scratch)
     if L > 1 and gmed[L - 1] > 0 and math.isfinite(gmed[0]):
         res[R_RATIO] = gmed[0] / gmed[L - 1]
     gx = _nanmax(gmed)
@@ -209,6 +209,7 @@ def compile_reduce_chunk() -> None:
     Numba's cache): what the Monitor's warm-up and the warm-up's children run."""
     m, L = 12, 2
     g = np.full((m, L), 0.1)
-    reduce_chunk(np.linspace(1.0, 0.5, m), g.copy(), np.ones((m, L)), g, np.zeros(WINDOW),
+    reduce_chunk(np.linspace(1.0, 0.5, m), g.copy(), np.ones((m, L)), g, g.copy(),
+                 np.zeros(WINDOW),
                  np.zeros(L), np.array([m, 0, 2, 0, 0, 0], np.int64), np.zeros(N_RESULTS),
                  np.zeros(WINDOW))

@@ -68,14 +68,16 @@ def compile_part(part: str, dtype_name: str, in_child: bool = False) -> None:
         P = lay.n_params
         z = np.zeros(4 * int(lay.zcum[-1]), dtype)
         a = np.zeros(4 * int(lay.acum[-1]), dtype)
-        d = np.zeros(4 * (int(lay.zcum[-1]) + int(lay.units.max())), dtype)
+        d = np.zeros(K.dbuf_size(4, lay.zcum, lay.units, lay.rows), dtype)
         yb = np.zeros(4, dtype)
         o1 = np.zeros(1)
         o2 = np.zeros((1, lay.n_layers))
         K.train_chunk(X, Y, net.theta, np.zeros(P, dtype), np.zeros(P, dtype),
                       np.zeros(P, dtype), *lay.args(), 1, 0, np.zeros(K.N_HP),
                       np.arange(4, dtype=np.int64), np.zeros(4, np.int64),
-                      np.zeros(1, np.uint64), 4, 0, -1, z, a, d, yb, o1, o2, o2.copy(),
+                      np.zeros(1, np.uint64), 4, 0, -1, z, a, d, yb,
+                      np.zeros(K.ibuf_size(4, lay.units, lay.rows), np.int64), o1, o2,
+                      o2.copy(),
                       o2.copy(), o2.copy(), o2.copy(), np.zeros(1, np.int8))
         if in_child:                    # the diagnostics' per-chunk reduction
             from .reductions import compile_reduce_chunk

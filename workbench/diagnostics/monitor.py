@@ -140,6 +140,9 @@ class Monitor:
         self._tail = np.zeros(0)
         self._tail_buf = np.zeros(TAIL)          # reduce_chunk's in-place tail
         self._n_tail = 0
+        L = net.n_layers
+        self._ur_hist = np.zeros((0, L))         # the windows' steps of earlier chunks
+        self._g_hist = np.zeros((0, L))
         self._res = np.zeros(RD.N_RESULTS)
         self._scratch = np.zeros(max(WINDOW, TAIL))
         self._geom = None
@@ -284,6 +287,8 @@ class Monitor:
             for key in ("doublings", "prev_block", "best_test", "prev_test", "best_train",
                         "prev_train", "rise", "ur_high", "ur_recent"):
                 self.state.pop(key, None)
+            self._ur_hist = self._ur_hist[:0]
+            self._g_hist = self._g_hist[:0]
 
     def finalize(self, run) -> None:
         """End of training: the rules that need the whole run (not converged, ...)."""
@@ -365,11 +370,11 @@ class Monitor:
         res = self._res
         res[0] = 0.0 if prev is None else prev
         ia = self._int_args
-        ia[0], ia[1], ia[2], ia[3] = m, self._n_tail, max(warm, m - WINDOW), \
-            st.get("doublings", 0)
+        ia[0], ia[1], ia[2], ia[3] = m, self._n_tail, 0, st.get("doublings", 0)
         ia[4] = prev is not None
-        RD.reduce_chunk(loss, c.uratio, c.wnorm, c.gnorm, self._tail_buf, self._min_wnorm,
-                        ia, res, self._scratch)
+        ur_win, g_win = self._windows(c, m, warm)
+        RD.reduce_chunk(loss, ur_win, c.wnorm, c.gnorm, g_win, self._tail_buf,
+                        self._min_wnorm, ia, res, self._scratch)
         (n_tail, recent, status, ur_med, ur_layer, ratio, gx, dbl,
          prev_block) = res.tolist()
         n_tail = self._n_tail = int(n_tail)
@@ -395,6 +400,24 @@ class Monitor:
             st["prev_block"] = prev_block
         self._full_batch_stats(cs)
         return cs
+
+    def _windows(self, c, m: int, warm: int) -> tuple[np.ndarray, np.ndarray]:
+        """The steps whose medians the rules read: the last WINDOW update ratios after
+        the warm-up and the last WINDOW gradient norms up to this chunk's m-th step,
+        reaching back into earlier chunks (since the last change of hyperparameters or
+        rewind) when this one is shorter. So the evidence does not depend on how the
+        steps were cut into chunks: the window's chunks, an evaluation's, or the last
+        few steps before the final evaluation."""
+        if m <= 0:
+            return self._ur_hist, self._g_hist
+        ur = c.uratio[min(warm, m):m]
+        if ur.shape[0] < WINDOW and self._ur_hist.shape[0]:
+            ur = np.concatenate([self._ur_hist, ur])
+        g = c.gnorm[:m]
+        if g.shape[0] < WINDOW and self._g_hist.shape[0]:
+            g = np.concatenate([self._g_hist, g])
+        self._ur_hist, self._g_hist = ur[-WINDOW:], g[-WINDOW:]
+        return self._ur_hist, self._g_hist
 
     def _full_batch_stats(self, cs: ChunkStats) -> None:
         if self._n_tail >= 12 and self.full_batch:
@@ -432,9 +455,9 @@ class Monitor:
             return cs
         # update ratio after the warm-up (large on the first steps by design)
         warm = max(0, R.warmup_steps(run.steps_per_epoch) - c.start)
-        w0 = max(warm, m - WINDOW)
-        if w0 < m:
-            med = _med(c.uratio[w0:m])
+        ur_win, g_win = self._windows(c, m, warm)
+        if ur_win.shape[0]:
+            med = _med(ur_win)
             # layers whose weights are far below a standard init have update ratios
             # that say nothing about the learning rate
             ok = (c.wnorm[m - 1] >= R.TINY_WEIGHTS * self.ref_wnorm) & np.isfinite(med)
@@ -445,7 +468,7 @@ class Monitor:
             else:
                 self.state["ur_recent"] = None
         g = c.gnorm[:m]
-        gmed = _med(g[-WINDOW:])
+        gmed = _med(g_win)
         if g.shape[1] > 1 and gmed[-1] > 0 and math.isfinite(gmed[0]):
             cs.ratio = float(gmed[0] / gmed[-1])
         gx = float(gmed.max())

@@ -368,8 +368,9 @@ class Run:
         B = min(B, self._X.shape[0])
         self._zbuf = np.zeros(B * int(lay.zcum[-1]), self.dtype)
         self._abuf = np.zeros(B * int(lay.acum[-1]), self.dtype)
-        self._dbuf = np.zeros(B * (int(lay.zcum[-1]) + int(lay.units.max())), self.dtype)
+        self._dbuf = np.zeros(K.dbuf_size(B, lay.zcum, lay.units, lay.rows), self.dtype)
         self._ybuf = np.zeros(B * self._Y.shape[1], self.dtype)
+        self._ibuf = np.zeros(K.ibuf_size(B, lay.units, lay.rows), np.int64)
         self._buf_batch = B
 
     def _alloc_outputs(self, m: int) -> dict[str, np.ndarray]:
@@ -541,7 +542,7 @@ class Run:
             self._X, self._Y, net.theta, self._grad, self._vel, self._acc,
             *net.layout.args(), net.loss_code, self.optimizer.code, self.hp_vector(),
             self._perm, self._counters, self._rng, self.hp["batch_size"], m, -1,
-            self._zbuf, self._abuf, self._dbuf, self._ybuf,
+            self._zbuf, self._abuf, self._dbuf, self._ybuf, self._ibuf,
             out["loss"], out["gnorm"], out["wnorm"], out["uratio"], out["dead"],
             out["sat"], out["flags"])
         self.compute_seconds += time.perf_counter() - tic
@@ -699,8 +700,17 @@ class Run:
         """The diagnostics' findings so far (empty without diagnostics)."""
         return self.monitor.findings() if self.monitor is not None else []
 
+    def evaluate_final(self) -> None:
+        """Evaluate and record the current step unless it was: the cadence evaluates every
+        ``eval_every`` steps, so the last planned step would otherwise show the accuracy
+        of up to ``eval_every`` steps earlier (the default demo: step 6,847 of 7,000)."""
+        if self.step > self._evaluated_at and self.nonfinite is None:
+            self._evaluate_and_record()
+
     def finish(self) -> None:
-        """End of training: final diagnostics (not converged, ...) and close the session."""
+        """End of training: the final step evaluated, final diagnostics (not converged,
+        ...), and the session closed."""
+        self.evaluate_final()
         if self.monitor is not None:
             self.monitor.finalize(self)
         if self.recorder is not None:

@@ -271,6 +271,8 @@ class Runner:
                 if idle and self._status == RUNNING:
                     # paused between two chunks: say so before waiting
                     self._status = FINISHED if run.finished else PAUSED
+                    if run.finished:
+                        run.evaluate_final()
                     self._update_views(force=True)
                     self._publish(force=True)
                 with self._cv:
@@ -293,6 +295,7 @@ class Runner:
                     with self._cv:
                         self._playing = False
                     self._status = NONFINITE if run.nonfinite else FINISHED
+                    run.evaluate_final()            # the trained model, not the cadence's
                     self._update_views(force=True)
                     self._publish(force=True)
                     self._busy = False
@@ -329,6 +332,8 @@ class Runner:
                     still = False
                 elif not still:
                     self._status = FINISHED if run.finished else PAUSED
+                    if run.finished:
+                        run.evaluate_final()
                 now = time.monotonic()
                 self._update_views(force=not still, training=still)
                 if not still or now - last_pub >= self._period:
