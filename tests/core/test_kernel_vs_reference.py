@@ -204,7 +204,7 @@ def test_the_fma_rows_path_sums_in_order_with_one_rounding_per_term(B, n_in, r):
     assert np.array_equal(dst[5:].reshape(B, r), np.array(want))
     # weight gradient: g[j, k] = sum_i d[i, j] a[i, k]
     grad = np.full(3 + r * n_in + r, np.nan)
-    K._weight_grad(grad, 3, r, n_in, d.ravel(), 0, a.ravel(), 0, B, ib)
+    K._weight_grad(grad, 3, r, n_in, d.ravel(), 0, a.ravel(), 0, B, ib, np.zeros(0), 0, 0)
     want = [[_fma_sum(0.0, zip(d[:, j], a[:, k])) for k in range(n_in)] for j in range(r)]
     assert np.array_equal(grad[3:3 + r * n_in].reshape(r, n_in), np.array(want))
     # delta: out[i, k] = sum_j d[i, j] W[j, k]
@@ -217,3 +217,27 @@ def test_the_fma_rows_path_sums_in_order_with_one_rounding_per_term(B, n_in, r):
     dst2 = np.full(5 + B * r, np.nan)
     K._affine(theta, 3, r, n_in, a.ravel(), 0, dst2, 5, B, tbuf, np.zeros(0, np.int64))
     assert np.allclose(dst2[5:], dst[5:], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("B,n_in,r", [(10, 2, 8), (32, 2, 64), (5, 3, 21), (4, 7, 130)])
+def test_a_narrow_layers_weight_gradient_runs_transposed_in_the_same_order(B, n_in, r):
+    """Fewer inputs than a vector, a vector of units or more: dW^T = a^T delta through
+    _rows_fma in scratch, then transposed: each entry the in-order sum with one rounding
+    per term, bit for bit; the scratch outside its n_in r values is left alone."""
+    rng = np.random.default_rng(B + n_in + r)
+    a = rng.normal(size=(B, n_in))
+    a[rng.random(a.shape) < 0.2] = 0.0
+    d = rng.normal(size=(B, r))
+    ib = np.zeros(K.ibuf_size(B, np.array([n_in, r]), np.array([r])), np.int64)
+    assert not K._use_rows(r, n_in, B, 8, ib) and K._use_rows(n_in, r, B, 8, ib)
+    grad = np.full(3 + r * n_in + r, np.nan)
+    sbuf = np.full(2 + n_in * r + 2, -7.0)
+    K._weight_grad(grad, 3, r, n_in, d.ravel(), 0, a.ravel(), 0, B, ib, sbuf, 2,
+                   n_in * r)
+    want = [[_fma_sum(0.0, zip(a[:, k], d[:, j])) for k in range(n_in)] for j in range(r)]
+    assert np.array_equal(grad[3:3 + r * n_in].reshape(r, n_in), np.array(want))
+    assert (sbuf[:2] == -7.0).all() and (sbuf[-2:] == -7.0).all()
+    # no room in the scratch: the other paths, equal to 1e-12
+    g2 = np.full(3 + r * n_in + r, np.nan)
+    K._weight_grad(g2, 3, r, n_in, d.ravel(), 0, a.ravel(), 0, B, ib, sbuf, 2, 0)
+    assert np.allclose(g2[3:3 + r * n_in], grad[3:3 + r * n_in], rtol=1e-12, atol=1e-12)

