@@ -241,3 +241,29 @@ def test_a_narrow_layers_weight_gradient_runs_transposed_in_the_same_order(B, n_
     g2 = np.full(3 + r * n_in + r, np.nan)
     K._weight_grad(g2, 3, r, n_in, d.ravel(), 0, a.ravel(), 0, B, ib, sbuf, 2, 0)
     assert np.allclose(g2[3:3 + r * n_in], grad[3:3 + r * n_in], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_in,r", [(1, 3), (2, 8), (8, 8), (64, 64), (7, 13)])
+def test_plain_sgd_update_vectors_keep_the_scalar_bits_and_norms(n_in, r):
+    """_update's plain SGD on float64 runs 8 parameters at a time (_sgd_vec) and the rest
+    one by one: every new weight and velocity has the bits of v = mom v - lr g, w + v;
+    the layer's norms agree with NumPy's to 1e-12 (their sums go lane by lane)."""
+    rng = np.random.default_rng(n_in * 100 + r)
+    P = r * n_in + r
+    theta = rng.normal(size=P)
+    grad = rng.normal(size=P)
+    vel = rng.normal(size=P) * 0.1
+    hp = np.zeros(K.N_HP)
+    hp[K.HP_LR], hp[K.HP_MOMENTUM] = 0.05, 0.9
+    units, rows, woff = (np.array([n_in, r], np.int64), np.array([r], np.int64),
+                         np.array([0], np.int64))
+    out = [np.zeros((1, 1)) for _ in range(3)]
+    t0, v0 = theta.copy(), vel.copy()
+    flags = K._update(theta, grad, vel, np.zeros(P), units, rows, woff, 0, hp, 0.0,
+                      out[0], out[1], out[2], 0)
+    v_want = 0.9 * v0 - 0.05 * grad
+    assert flags == 0
+    assert np.array_equal(vel, v_want) and np.array_equal(theta, t0 + v_want)
+    assert np.isclose(out[0][0, 0], np.linalg.norm(grad), rtol=1e-12)
+    assert np.isclose(out[1][0, 0], np.linalg.norm(theta), rtol=1e-12)
+    assert np.isclose(out[2][0, 0], np.linalg.norm(v_want) / np.linalg.norm(t0), rtol=1e-12)
