@@ -322,9 +322,11 @@ def _lanes(itemsize):
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
 def _use_rows(R, N, K, itemsize, ibuf):
     """Whether an R x N result summed over K runs through :func:`_rows_fma` (see
-    ``_ROWS_L1``)."""
+    ``_ROWS_L1``): rows a whole number of vectors wide. The scalar tail of other widths
+    costs more than its share (batch 32, 128 -> 10 forward: 5.0 us against BLAS's 2.9;
+    padding the rows to 16 and copying out, 3.5)."""
     lanes = _lanes(itemsize)
-    return (N >= lanes and R * N * K <= _T_MAX_MACS
+    return (N >= lanes and N % lanes == 0 and R * N * K <= _T_MAX_MACS
             and K * min(N, 8 * lanes) * itemsize <= _ROWS_L1
             and ibuf.shape[0] >= R * K + R)
 
@@ -556,9 +558,16 @@ def _affine(theta, wo, r, n_in, src, so, dst, do, B, tbuf, ibuf):
         ms = r + (_lanes(dst.itemsize) if (r * dst.itemsize) % 1024 == 0 else 0)
         if tbuf.shape[0] >= n_in * ms:
             uB, ur, un, ums, uwo, ubo, udo = U(B), U(r), U(n_in), U(ms), U(wo), U(bo), U(do)
-            for k in range(un):
-                for j in range(ur):
-                    tbuf[k * ums + j] = theta[uwo + j * un + k]
+            # W^T; a W larger than the L1 cache goes 16 of its rows at a time, which
+            # stay cached while every column is read (128 x 64: 3.0 -> 2.2 us)
+            jb = U(16) if r * n_in * dst.itemsize > _ROWS_L1 else ur
+            j0 = U(0)
+            while j0 < ur:
+                j1 = min(j0 + jb, ur)
+                for k in range(un):
+                    for j in range(j0, j1):
+                        tbuf[k * ums + j] = theta[uwo + j * un + k]
+                j0 = j1
             for i in range(uB):
                 for j in range(ur):
                     dst[udo + i * ur + j] = theta[ubo + j]
