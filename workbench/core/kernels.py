@@ -1135,17 +1135,12 @@ def _update(theta, grad, vel, acc, units, rows, woff, opt_code, hp, t,
             # plain SGD in float64: vectors of 8 by _sgd_vec, the rest one by one
             nv = (stop - start) // U(8)
             gsq, usq, wsq0, wsq = _sgd_vec(theta, grad, vel, start, nv, lr_t, mom)
-            for i in range(start + nv * U(8), stop):
-                g = grad[i]
-                w = theta[i]
-                v = mom * vel[i] - lr_t * g
-                vel[i] = v
-                wn = w + v
-                theta[i] = wn
-                gsq += g * g
-                usq += v * v
-                wsq0 += w * w
-                wsq += wn * wn
+            tg, tu, tw0, tw = _update_range(0, False, start + nv * U(8), stop, theta, grad,
+                                            vel, acc, lr_t, mom, rho, eps, b1, b2, alpha)
+            gsq += tg
+            usq += tu
+            wsq0 += tw0
+            wsq += tw
         elif opt_code == 0 and not nest and stop - start >= _UPDATE_VEC_MIN:
             # a layer of 128 parameters or more, plain SGD: the update as its own loop
             # (vectorised; the same arithmetic as below), the four norms by BLAS dot
