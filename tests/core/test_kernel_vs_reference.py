@@ -285,3 +285,22 @@ def test_rows_fma_any_width_sums_in_order(N):
     want = [[_fma_sum(init[i, j], zip(s_[i], M[:, j])) for j in range(N)] for i in range(R)]
     assert np.isnan(out[0]) and np.isnan(out[-1])
     assert np.array_equal(out[1:-1].reshape(R, N), np.array(want))
+
+
+@pytest.mark.parametrize("N", [16, 48, 160])
+def test_rows_fma_in_float32_runs_16_lanes(N):
+    """float32 takes vectors of 16: the products agree with float64 ones to float32's
+    precision, zeros skipped, nothing written outside the rows."""
+    rng = np.random.default_rng(N)
+    R, Kk = 5, 11
+    s_ = rng.normal(size=(R, Kk)).astype(np.float32)
+    s_[rng.random(s_.shape) < 0.3] = 0.0
+    M = rng.normal(size=(Kk, N)).astype(np.float32)
+    out = np.full(2 + R * N, np.nan, np.float32)
+    out[1:-1] = 0.0
+    ib = np.zeros(R * Kk + R, np.int64)
+    assert K._use_rows(R, N, Kk, 4, ib)
+    K._rows_fma(out, 1, R, N, s_.ravel(), 0, Kk, 1, Kk, M.ravel(), 0, N, ib)
+    want = s_.astype(np.float64) @ M.astype(np.float64)
+    assert np.isnan(out[0]) and np.isnan(out[-1])
+    assert np.allclose(out[1:-1].reshape(R, N), want, rtol=1e-5, atol=1e-5)
