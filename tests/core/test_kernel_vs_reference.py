@@ -193,8 +193,8 @@ def test_the_fma_rows_path_sums_in_order_with_one_rounding_per_term(B, n_in, r):
     theta = np.concatenate([np.zeros(3), W.ravel(), b])
     ib = np.zeros(K.ibuf_size(B, np.array([n_in, r]), np.array([r])), np.int64)
     assert B >= K._ROWS_MIN_BATCH
-    assert K._use_rows(B, r, n_in, 8, ib) and K._use_rows(r, n_in, B, 8, ib)
-    assert K._use_rows(B, n_in, r, 8, ib)
+    assert K._use_rows(B, B, r, n_in, 8, ib) and K._use_rows(B, r, n_in, B, 8, ib)
+    assert K._use_rows(B, B, n_in, r, 8, ib)
     # forward: z[i, j] = b[j] + sum_k a[i, k] W[j, k]
     dst = np.full(5 + B * r, np.nan)
     tbuf = np.zeros(n_in * (r + 16))
@@ -229,7 +229,7 @@ def test_a_narrow_layers_weight_gradient_runs_transposed_in_the_same_order(B, n_
     a[rng.random(a.shape) < 0.2] = 0.0
     d = rng.normal(size=(B, r))
     ib = np.zeros(K.ibuf_size(B, np.array([n_in, r]), np.array([r])), np.int64)
-    assert not K._use_rows(r, n_in, B, 8, ib) and K._use_rows(n_in, r, B, 8, ib)
+    assert not K._use_rows(B, r, n_in, B, 8, ib) and K._use_rows(B, n_in, r, B, 8, ib)
     grad = np.full(3 + r * n_in + r, np.nan)
     sbuf = np.full(2 + n_in * r + 2, -7.0)
     K._weight_grad(grad, 3, r, n_in, d.ravel(), 0, a.ravel(), 0, B, ib, sbuf, 2,
@@ -299,7 +299,7 @@ def test_rows_fma_in_float32_runs_16_lanes(N):
     out = np.full(2 + R * N, np.nan, np.float32)
     out[1:-1] = 0.0
     ib = np.zeros(R * Kk + R, np.int64)
-    assert K._use_rows(R, N, Kk, 4, ib)
+    assert K._use_rows(R, R, N, Kk, 4, ib)
     K._rows_fma(out, 1, R, N, s_.ravel(), 0, Kk, 1, Kk, M.ravel(), 0, N, ib)
     want = s_.astype(np.float64) @ M.astype(np.float64)
     assert np.isnan(out[0]) and np.isnan(out[-1])

@@ -280,7 +280,7 @@ def _rows_fma(out, oo, R, N, s, so, s_rs, s_cs, K, M, mo, ms, idx):
             idx[base + nz] = k
             nz += U(1) if s[si + k * U(s_cs)] != 0.0 else U(0)
         idx[cnt + i] = nz
-    lanes = U(16) if out.itemsize == 4 else U(8)
+    lanes = U(_lanes(out.itemsize))
     j = U(0)
     while j + U(8) * lanes <= uN:
         for i in range(uR):
@@ -322,13 +322,14 @@ def _lanes(itemsize):
 
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
-def _use_rows(R, N, K, itemsize, ibuf):
-    """Whether an R x N result summed over K runs through :func:`_rows_fma` (see
-    ``_ROWS_L1``): rows a whole number of vectors wide. The scalar tail of other widths
+def _use_rows(B, R, N, K, itemsize, ibuf):
+    """Whether an R x N result summed over K, for a batch of B, runs through
+    :func:`_rows_fma` (see ``_ROWS_L1``, ``_ROWS_MIN_BATCH``): rows a whole number of
+    vectors wide. The scalar tail of other widths
     costs more than its share (batch 32, 128 -> 10 forward: 5.0 us against BLAS's 2.9;
     padding the rows to 16 and copying out, 3.5)."""
     lanes = _lanes(itemsize)
-    return (N >= lanes and N % lanes == 0 and R * N * K <= _T_MAX_MACS
+    return (B >= _ROWS_MIN_BATCH and N >= lanes and N % lanes == 0 and R * N * K <= _T_MAX_MACS
             and K * min(N, 8 * lanes) * itemsize <= _ROWS_L1
             and ibuf.shape[0] >= R * K + R)
 
@@ -556,7 +557,7 @@ def _affine(theta, wo, r, n_in, src, so, dst, do, B, tbuf, ibuf):
     ``src`` or ``dst``. ``ibuf``: int64 scratch for :func:`_rows_fma`, or empty.
     """
     bo = wo + r * n_in
-    if B >= _ROWS_MIN_BATCH and _use_rows(B, r, n_in, dst.itemsize, ibuf):
+    if _use_rows(B, B, r, n_in, dst.itemsize, ibuf):
         ms = r + (_lanes(dst.itemsize) if (r * dst.itemsize) % 1024 == 0 else 0)
         if tbuf.shape[0] >= n_in * ms:
             uB, ur, un, ums, uwo, ubo, udo = U(B), U(r), U(n_in), U(ms), U(wo), U(bo), U(do)
@@ -639,13 +640,12 @@ def _weight_grad(grad, wo, r, n_in, d, do, a, ao, B, ibuf, sbuf, so, slen):
     a^T delta, whose rows are wide, runs through :func:`_rows_fma` and is transposed
     into ``grad`` (the same sums in the same order). Measured here: batch 10, 2 -> 8,
     124 -> 38 ns; batch 32, 2 -> 64, 1.1 us (BLAS) -> 0.2 us."""
-    if B >= _ROWS_MIN_BATCH and _use_rows(r, n_in, B, grad.itemsize, ibuf):
+    if _use_rows(B, r, n_in, B, grad.itemsize, ibuf):
         for q in range(U(wo), U(wo + r * n_in)):
             grad[q] = 0.0
         _rows_fma(grad, wo, r, n_in, d, do, 1, r, B, a, ao, n_in, ibuf)
         return
-    if (B >= _ROWS_MIN_BATCH and n_in * r <= slen
-            and _use_rows(n_in, r, B, grad.itemsize, ibuf)):
+    if n_in * r <= slen and _use_rows(B, n_in, r, B, grad.itemsize, ibuf):
         uso, ur, un, uwo = U(so), U(r), U(n_in), U(wo)
         for q in range(uso, uso + ur * un):
             sbuf[q] = 0.0
@@ -677,7 +677,7 @@ def _weight_grad(grad, wo, r, n_in, d, do, a, ao, B, ibuf, sbuf, so, slen):
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
 def _delta_back(theta, wo, r, n_in, d, do, out, oo, B, ibuf):
     """da_{l-1} = delta_l W_l: out[i, k] = sum_j d[i, j] W[j, k]."""
-    if B >= _ROWS_MIN_BATCH and _use_rows(B, n_in, r, out.itemsize, ibuf):
+    if _use_rows(B, B, n_in, r, out.itemsize, ibuf):
         for q in range(U(oo), U(oo + B * n_in)):
             out[q] = 0.0
         _rows_fma(out, oo, B, n_in, d, do, r, 1, r, theta, wo, n_in, ibuf)
@@ -837,7 +837,8 @@ def _forward(theta, units, rows, acts, woff, B, zbuf, abuf, zcum, acum, tbuf, ib
              need_last=True):
     """Feed the batch in ``abuf`` layer 0 forward: z_l = a_{l-1} W_l^T + b_l, a_l = f(z_l).
 
-    ``tbuf``, ``ibuf``: scratch for :func:`_affine` (B max(units) values, or empty).
+    ``tbuf``, ``ibuf``: scratch for :func:`_affine` (``_tbuf_len`` and ``_ibuf_len``
+    values, or empty).
     ``need_last=False`` leaves the output activation a_L uncomputed (training with a loss
     that reads only z_L: cross-entropy's softmax, perceptron, hinge).
     """

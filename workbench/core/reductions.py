@@ -92,8 +92,8 @@ def reduce_chunk(loss, ur_win, wnorm, gnorm, g_win, tail, min_wnorm, ia, res, sc
     """Reduce the first ``m`` (finite) steps of a chunk; results go into ``res``.
 
     Integer inputs come packed in ``ia`` (fewer arguments: the call's dispatch cost
-    grows with their number): m, n_tail, (unused), doublings, has_prev (0/1); ``res[0]``
-    holds ``prev_block`` on entry. WINDOW = 64, TAIL_RECENT = 20 and BLOCK = 10 are fixed.
+    grows with their number): m, n_tail, doublings, has_prev (0/1); ``res[0]`` holds
+    ``prev_block`` on entry. WINDOW = 64, TAIL_RECENT = 20 and BLOCK = 10 are fixed.
 
     loss (n,), wnorm / gnorm (n, L): the chunk's arrays. ``ur_win`` / ``g_win`` (k, L):
     the update ratios (after the warm-up) and gradient norms whose per-layer medians are
@@ -111,7 +111,7 @@ def reduce_chunk(loss, ur_win, wnorm, gnorm, g_win, tail, min_wnorm, ia, res, sc
     res[R_GX]         largest per-layer median gradient norm (NaN propagates)
     res[R_DBL], res[R_PREV_BLOCK]  doubling count and last block mean (when R_GX finite)
     """
-    m, n_tail, doublings, has_prev = ia[0], ia[1], ia[3], ia[4] != 0
+    m, n_tail, doublings, has_prev = ia[0], ia[1], ia[2], ia[3] != 0
     prev_block = res[0]
     tail_recent, block = TAIL_RECENT, BLOCK
     cap = tail.shape[0]
@@ -211,5 +211,5 @@ def compile_reduce_chunk() -> None:
     g = np.full((m, L), 0.1)
     reduce_chunk(np.linspace(1.0, 0.5, m), g.copy(), np.ones((m, L)), g, g.copy(),
                  np.zeros(WINDOW),
-                 np.zeros(L), np.array([m, 0, 2, 0, 0, 0], np.int64), np.zeros(N_RESULTS),
+                 np.zeros(L), np.array([m, 0, 0, 0], np.int64), np.zeros(N_RESULTS),
                  np.zeros(WINDOW))

@@ -146,7 +146,7 @@ class Monitor:
         self._res = np.zeros(RD.N_RESULTS)
         self._scratch = np.zeros(max(WINDOW, TAIL))
         self._geom = None
-        self._int_args = np.zeros(6, np.int64)
+        self._int_args = np.zeros(4, np.int64)
         self._min_wnorm = np.ascontiguousarray(R.TINY_WEIGHTS * self.ref_wnorm,
                                                dtype=np.float64)
         self._findings: list[Finding] = []
@@ -370,8 +370,7 @@ class Monitor:
         res = self._res
         res[0] = 0.0 if prev is None else prev
         ia = self._int_args
-        ia[0], ia[1], ia[2], ia[3] = m, self._n_tail, 0, st.get("doublings", 0)
-        ia[4] = prev is not None
+        ia[0], ia[1], ia[2], ia[3] = m, self._n_tail, st.get("doublings", 0), prev is not None
         ur_win, g_win = self._windows(c, m, warm)
         RD.reduce_chunk(loss, ur_win, c.wnorm, c.gnorm, g_win, self._tail_buf,
                         self._min_wnorm, ia, res, self._scratch)

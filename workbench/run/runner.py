@@ -270,9 +270,7 @@ class Runner:
                         and not self._tasks
                 if idle and self._status == RUNNING:
                     # paused between two chunks: say so before waiting
-                    self._status = FINISHED if run.finished else PAUSED
-                    if run.finished:
-                        run.evaluate_final()
+                    self._status = self._stopped_status(run)
                     self._update_views(force=True)
                     self._publish(force=True)
                 with self._cv:
@@ -331,9 +329,7 @@ class Runner:
                         self._budget = 0
                     still = False
                 elif not still:
-                    self._status = FINISHED if run.finished else PAUSED
-                    if run.finished:
-                        run.evaluate_final()
+                    self._status = self._stopped_status(run)
                 now = time.monotonic()
                 self._update_views(force=not still, training=still)
                 if not still or now - last_pub >= self._period:
@@ -384,6 +380,15 @@ class Runner:
                 value = e
             v.value = value
             v.last = now
+
+    @staticmethod
+    def _stopped_status(run) -> str:
+        """FINISHED once the planned epochs are done (the last step evaluated, so the
+        curves end at the trained model), else PAUSED."""
+        if not run.finished:
+            return PAUSED
+        run.evaluate_final()
+        return FINISHED
 
     def _close_view_thread(self) -> None:
         if self._view_thread is not None:
