@@ -326,9 +326,14 @@ def test_overlapped_evaluations_match_inline_ones(chunk, monkeypatch):
         run.set_hyperparameters(momentum=0.5)   # queued at step 60: an evaluation is due
         run.run_steps(140, max_chunk=chunk)
         seen.append((order.calls, run.network.theta.copy(),
-                     [f.to_dict() for f in run.findings()]))
-    (calls0, theta0, f0), (calls1, theta1, f1) = seen
+                     [f.to_dict() for f in run.findings()], run.unit_stats,
+                     run.evaluations))
+    (calls0, theta0, f0, us0, ev0), (calls1, theta1, f1, us1, ev1) = seen
     assert calls0 == calls1
+    # the helper thread works out the rows and unit counts that the inline path does
+    assert ev0 == ev1 and us0["n"] == us1["n"]
+    assert np.array_equal(us0["off"], us1["off"]) and np.array_equal(us0["sat"], us1["sat"])
+    assert us1["off"].sum() > 0 or us1["sat"].sum() > 0
     assert [c[1] for c in calls0 if c[0] == "eval"] == list(range(0, 201, 25))
     assert np.array_equal(theta0, theta1)
     assert f0 == f1

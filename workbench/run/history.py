@@ -96,11 +96,11 @@ class History:
 
     def append_evaluation(self, row: dict) -> None:
         """One evaluation row; ``None`` (accuracy of a regression, test values without a
-        test split) is stored as NaN."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            for f, g in self._eval_pairs:
-                v = row[f]
-                g.push(np.nan if v is None else v)
+        test split) is stored as NaN. (No ``np.errstate``: float64 values and fractions
+        of units cannot overflow, and the context cost a third of this method.)"""
+        for f, g in self._eval_pairs:
+            v = row[f]
+            g.push(np.nan if v is None else v)
 
     def truncate(self, step: int) -> None:
         """Drop everything after ``step`` (used when a run is rewound)."""
