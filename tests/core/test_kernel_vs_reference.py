@@ -146,7 +146,9 @@ def test_every_hand_loop_of_the_affine_map_sums_in_the_same_order(dtype):
     the sum in that order in NumPy, so no path changes a trained parameter's bits."""
     rng = np.random.default_rng(3)
     paths = set()
-    for r, n_in, B in itertools.product([1, 2, 3, 4, 8, 13], [1, 2, 7], [1, 3, 4, 10]):
+    # (r and n_in of 8 and more: W^T copied in 8 x 8 blocks, a remainder one by one)
+    for r, n_in, B in itertools.product([1, 2, 3, 4, 8, 13, 16, 17], [1, 2, 7, 8, 9, 17],
+                                        [1, 3, 4, 10]):
         if B * n_in * r >= K._BLAS_MIN:
             continue
         W = rng.normal(size=(r, n_in)).astype(dtype)
@@ -217,6 +219,39 @@ def test_the_fma_rows_path_sums_in_order_with_one_rounding_per_term(B, n_in, r):
     dst2 = np.full(5 + B * r, np.nan)
     K._affine(theta, 3, r, n_in, a.ravel(), 0, dst2, 5, B, tbuf, np.zeros(0, np.int64))
     assert np.allclose(dst2[5:], dst[5:], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype,B,n_in,r", [(np.float64, 3, 13, 24), (np.float64, 2, 5, 16),
+                                            (np.float64, 4, 64, 128), (np.float32, 3, 21, 32)])
+def test_the_rows_forward_map_transposes_w_in_blocks_and_a_remainder(dtype, B, n_in, r):
+    """The forward map's W^T for _rows_fma: 8 x 8 blocks transposed in registers and the
+    last n_in % 8 columns one by one (padded rows for 128 units): every z is the sum in
+    order with one rounding per term, bit for bit."""
+    rng = np.random.default_rng(n_in * r)
+    W = rng.normal(size=(r, n_in)).astype(dtype)
+    b = rng.normal(size=r).astype(dtype)
+    a = rng.normal(size=(B, n_in)).astype(dtype)
+    a[rng.random(a.shape) < 0.3] = 0.0
+    theta = np.concatenate([np.zeros(3, dtype), W.ravel(), b])
+    ib = np.zeros(K.ibuf_size(B, np.array([n_in, r]), np.array([r])), np.int64)
+    assert K._use_rows(B, B, r, n_in, np.dtype(dtype).itemsize, ib)
+    dst = np.full(5 + B * r, np.nan, dtype)
+    K._affine(theta, 3, r, n_in, a.ravel(), 0, dst, 5, B, np.zeros(n_in * (r + 16), dtype), ib)
+    if dtype == np.float64:
+        want = [[_fma_sum(b[j], zip(a[i], W[j])) for j in range(r)] for i in range(B)]
+    else:   # a float32 product is exact in float64; the sum rounded to float64, then to
+        # float32: one rounding per term unless the first lands on a float32 tie (the
+        # assertion would then fail for this seed, not pass wrongly)
+        want = [[float(b[j]) for j in range(r)] for i in range(B)]
+        for i in range(B):
+            for j in range(r):
+                acc = np.float32(b[j])
+                for k in range(n_in):
+                    if a[i, k] != 0:
+                        acc = np.float32(float(a[i, k]) * float(W[j, k]) + float(acc))
+                want[i][j] = acc
+    assert np.isnan(dst[:5]).all()
+    assert np.array_equal(dst[5:].reshape(B, r), np.array(want, dtype))
 
 
 @pytest.mark.parametrize("B,n_in,r", [(10, 2, 8), (32, 2, 64), (5, 3, 24), (4, 7, 136)])
