@@ -282,7 +282,8 @@ def test_a_narrow_layers_weight_gradient_runs_transposed_in_the_same_order(B, n_
 def test_plain_sgd_update_vectors_keep_the_scalar_bits_and_norms(n_in, r):
     """_update's plain SGD on float64 runs 8 parameters at a time (_sgd_vec) and the rest
     one by one: every new weight and velocity has the bits of v = mom v - lr g, w + v;
-    the layer's norms agree with NumPy's to 1e-12 (their sums go lane by lane)."""
+    the layer's squared norms (train_chunk takes their roots at the end of a chunk) agree
+    with NumPy's to 1e-12 (their sums go by lanes, added pairwise)."""
     rng = np.random.default_rng(n_in * 100 + r)
     P = r * n_in + r
     theta = rng.normal(size=P)
@@ -299,9 +300,26 @@ def test_plain_sgd_update_vectors_keep_the_scalar_bits_and_norms(n_in, r):
     v_want = 0.9 * v0 - 0.05 * grad
     assert flags == 0
     assert np.array_equal(vel, v_want) and np.array_equal(theta, t0 + v_want)
-    assert np.isclose(out[0][0, 0], np.linalg.norm(grad), rtol=1e-12)
-    assert np.isclose(out[1][0, 0], np.linalg.norm(theta), rtol=1e-12)
-    assert np.isclose(out[2][0, 0], np.linalg.norm(v_want) / np.linalg.norm(t0), rtol=1e-12)
+    assert np.isclose(out[0][0, 0], np.sum(grad ** 2), rtol=1e-12)
+    assert np.isclose(out[1][0, 0], np.sum(theta ** 2), rtol=1e-12)
+    assert np.isclose(out[2][0, 0], np.sum(v_want ** 2) / np.sum(t0 ** 2), rtol=1e-12)
+
+
+def test_a_chunk_takes_the_roots_of_its_squared_norms_at_the_end():
+    """_sqrt_rows: the first n rows of an (m, L) array, each value's correctly rounded
+    root (the bits of np.sqrt), later rows untouched; inf, nan and 0 kept."""
+    from numba import njit
+
+    @njit
+    def go(a, n):
+        K._sqrt_rows(a, n)
+    rng = np.random.default_rng(5)
+    a = rng.random((37, 3)) * 10.0 ** rng.integers(-300, 300, (37, 3))
+    a[2] = [np.inf, np.nan, 0.0]
+    want = a.copy()
+    want[:29] = np.sqrt(want[:29])
+    go(a, 29)
+    assert np.array_equal(a, want, equal_nan=True)
 
 
 @pytest.mark.parametrize("N", [1, 5, 13, 77, 130])

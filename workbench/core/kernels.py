@@ -246,7 +246,7 @@ def _sgd_vec(typingctx, theta, grad, vel, start, nvec, lr, mom):
     """Plain SGD with momentum on ``nvec`` vectors of 8 float64 parameters from
     ``start``: v = mom v - lr g (a multiply, a multiply, a subtraction: the bits of the
     scalar loop), w += v; returns the sums of g^2, v^2, w^2 before and w^2 after, each
-    over 8 lanes (fused multiply-adds) added lane by lane in order at the end. Numba's
+    over 8 lanes (fused multiply-adds) added pairwise at the end. Numba's
     loop could not be vectorised for the sums without ``fastmath``: one scalar chain per
     sum, 4 cycles a parameter."""
     if not (isinstance(theta, types.Array) and theta.dtype in (types.float64, types.float32)
@@ -307,10 +307,13 @@ def _sgd_vec(typingctx, theta, grad, vel, start, nvec, lr, mom):
         out = []
         for a in accs:
             acc = builder.load(a)
-            tot = ir.Constant(dt, 0.0)
-            for lane in range(8):
-                tot = builder.fadd(tot, builder.extract_element(acc, ir.Constant(
-                    ir.IntType(32), lane)))
+            # lanes added pairwise (0+4, 1+5, ...; then 0+2, 1+3; then 0+1): three adds
+            # deep instead of eight, which W5's update waited on three times a step
+            e = [builder.extract_element(acc, ir.Constant(ir.IntType(32), lane))
+                 for lane in range(8)]
+            e = [builder.fadd(e[i], e[i + 4]) for i in range(4)]
+            e = [builder.fadd(e[i], e[i + 2]) for i in range(2)]
+            tot = builder.fadd(e[0], e[1])
             out.append(tot if et == types.float64 else builder.fpext(tot, ir.DoubleType()))
         return context.make_tuple(builder, sg.return_type, out)
     return sig, codegen
@@ -1173,7 +1176,9 @@ def _update(theta, grad, vel, acc, units, rows, woff, opt_code, hp, t,
     rmsprop: a = rho a + (1-rho) g^2; w -= lr_t g / (sqrt(a)+eps).
     adam: m += (1-b1)(g-m); v += (1-b2)(g^2-v); w -= lr_t sqrt(1-b2^k)/(1-b1^k) m/(sqrt(v)+eps).
     Per layer: gradient norm, weight norm after the update, update norm / weight norm
-    before it. Returns a non-finite flag mask (gradient, weights).
+    before it, each written SQUARED (``_sqrt_rows`` takes the roots of a whole chunk at
+    once, eight to an instruction: three scalar square roots per layer were a tenth of
+    W5's step). Returns a non-finite flag mask (gradient, weights).
     """
     lr_t = hp[HP_LR] / (1.0 + hp[HP_DECAY] * t)
     mom = hp[HP_MOMENTUM]
@@ -1225,10 +1230,10 @@ def _update(theta, grad, vel, acc, units, rows, woff, opt_code, hp, t,
             gsq, usq, wsq0, wsq = _update_range(opt_code, nest, start, stop, theta, grad,
                                                 vel, acc, lr_t, mom, rho, eps, b1, b2,
                                                 alpha)
-        out_gnorm[s, l] = np.sqrt(gsq)
-        out_wnorm[s, l] = np.sqrt(wsq)
+        out_gnorm[s, l] = gsq
+        out_wnorm[s, l] = wsq
         if wsq0 > 0.0:
-            out_uratio[s, l] = np.sqrt(usq / wsq0)
+            out_uratio[s, l] = usq / wsq0
         else:
             out_uratio[s, l] = np.inf if usq > 0.0 else 0.0
         if not np.isfinite(gsq):
@@ -1236,6 +1241,16 @@ def _update(theta, grad, vel, acc, units, rows, woff, opt_code, hp, t,
         if not np.isfinite(wsq):
             flags |= NF_WEIGHTS
     return flags
+
+
+@njit(nogil=True, cache=True, inline='always', error_model="numpy")
+def _sqrt_rows(out, n):
+    """out[:n] = sqrt(out[:n]) for a C-contiguous (m, L) array: one loop over n L values,
+    which LLVM vectorises (the same correctly rounded roots as one at a time)."""
+    L = U(out.shape[1])
+    flat = out.reshape(out.shape[0] * out.shape[1])
+    for i in range(U(n) * L):
+        flat[i] = np.sqrt(flat[i])
 
 
 # --- the chunked training loop --------------------------------------------------------
@@ -1311,6 +1326,9 @@ def train_chunk(X, Y, theta, grad, vel, acc, units, rows, acts, woff, zcum, acum
         done += 1
         if flags != 0:
             break
+    _sqrt_rows(out_gnorm, done)
+    _sqrt_rows(out_wnorm, done)
+    _sqrt_rows(out_uratio, done)
     return done
 
 
@@ -1566,4 +1584,4 @@ def update_flat(theta, grad, vel, acc, opt_code, hp, t):
     g = np.empty((1, 1))
     w = np.empty((1, 1))
     u = np.empty((1, 1))
-    return _update(theta, grad, vel, acc, units, rows, woff, opt_code, hp, t, g, w, u, 0)
+    return _update(theta, grad, vel, acc, units, rows, woff, opt_code, hp, t, g, w, u, 0)   # (norms unused)

@@ -257,7 +257,6 @@ class Run:
         # modulo 2**64 (what uint64 arithmetic gave, without its overflow warning)
         self._rng = np.array([(cfg.seed * 0x9E3779B1 + 12345) % 2 ** 64], dtype=np.uint64)
         self._alloc_buffers(self.hp["batch_size"])
-        self._out = self._alloc_outputs(MAX_CHUNK)
         planned = int(cfg.training["epochs"]) * math.ceil(n / max(1, self.hp["batch_size"]))
         # room for the configured epochs and a quarter more (a run trained on past them,
         # or one that starts with a few warm-up steps, does not reallocate and copy its
@@ -393,9 +392,12 @@ class Run:
         self._buf_batch = B
 
     def _alloc_outputs(self, m: int) -> dict[str, np.ndarray]:
+        """Fresh arrays for one chunk's per-step metrics, which the kernel writes in full
+        for every step it runs; its Chunk keeps views of them. (Copying them out of
+        buffers reused from chunk to chunk was a pass over 130 bytes a step: 3 % of W5.)"""
         L = self.network.n_layers
-        return {"loss": np.zeros(m), "flags": np.zeros(m, np.int8),
-                **{f: np.zeros((m, L)) for f in ("gnorm", "wnorm", "uratio", "dead", "sat")}}
+        return {"loss": np.empty(m), "flags": np.empty(m, np.int8),
+                **{f: np.empty((m, L)) for f in ("gnorm", "wnorm", "uratio", "dead", "sat")}}
 
     # --- commands -----------------------------------------------------------------------
     def set_hyperparameters(self, **changes) -> None:
@@ -551,7 +553,7 @@ class Run:
             if job is not None:
                 self._finish_evaluation(job)
             return self._exact_chunk(m)
-        out = self._out
+        out = self._alloc_outputs(m)
         net = self.network
         start = self.step
         t0 = float(self._counters[K.C_T])
@@ -571,9 +573,8 @@ class Run:
             lr = self.hp["lr"] / (1.0 + self.hp["decay"] * (t0 + np.arange(done)))
         else:
             lr = np.full(done, self.hp["lr"])       # lr / (1 + 0 t): the same bits
-        chunk = Chunk(start, out["loss"][:done].copy(), lr, out["flags"][:done].copy(),
-                      *(out[f][:done].copy() for f in ("gnorm", "wnorm", "uratio",
-                                                         "dead", "sat")))
+        chunk = Chunk(start, out["loss"][:done], lr, out["flags"][:done],
+                      *(out[f][:done] for f in ("gnorm", "wnorm", "uratio", "dead", "sat")))
         self.history.append_steps(chunk)
         if done and chunk.flags[-1] != 0:
             self.nonfinite = NonFinite(self.step, int(chunk.flags[-1]))
