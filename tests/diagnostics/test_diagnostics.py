@@ -78,8 +78,13 @@ FAST = ["healthy_gaussian_logistic", "healthy_xor_tanh", "healthy_regline_sgd",
         # issue 4, round 3: a swing up and back between few evaluations, one tanh unit
         # no better than a line, a linear fit whose ceiling is below UF_R2 (not "more
         # epochs"), ReLU units off because the inputs are tiny (unscaled, not dead), the
-        # perceptron cycling on the XOR gate (not separable, not oscillating)
-        "lrhigh_xor_adam", "ho5_underfit_moons_1tanh_7", "ho5_underfit_reggauss_0linear_9",
+        # perceptron cycling on the XOR gate (not separable, not oscillating). (Adam 2 on
+        # XOR, the same run with seed 1078: seed 4, "lrhigh_xor_adam", ends since the
+        # vectorised sigmoid of session 18 at 93 % / 82 % accuracy with its test loss at
+        # 0.95 from 0.33: by the rule's measures it overfits as well, gap 0.106 > 0.08;
+        # the corpus rates did not move)
+        "ho5_lrhigh_xor_adam2", "ho5_underfit_moons_1tanh_7",
+        "ho5_underfit_reggauss_0linear_9",
         "ho4_unscaled_regsine_x0002_relu", "ho5_nls_xorgate_perceptron_13",
         # issue 4, round 4: a one-unit hidden layer on data no line fits is a capacity
         # ceiling: its dead ReLU, its slow creep, its shrinking tanh weights all read as
