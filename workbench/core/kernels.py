@@ -683,16 +683,18 @@ def _affine(theta, wo, r, n_in, src, so, dst, do, B, tbuf, ibuf):
                 for i in range(uB):
                     dst[udo + i * ur + j] += src[uso + i * un + k] * w
         return
+    # a batch of fewer than _WT_MIN_BATCH (W5's batch of one): a dot product per unit
+    # along W's rows, the sum in a register (the same terms in the same order as above;
+    # the loop over units reading W with a stride of n_in kept each sum in memory)
     for i in range(uB):
         ai = uso + i * un
         zi = udo + i * ur
         for j in range(ur):
-            dst[zi + j] = theta[ubo + j]
-        for k in range(un):
-            x = src[ai + k]
-            wk = uwo + k
-            for j in range(ur):
-                dst[zi + j] += x * theta[wk + j * un]
+            acc = theta[ubo + j]
+            wj = uwo + j * un
+            for k in range(un):
+                acc += src[ai + k] * theta[wj + k]
+            dst[zi + j] = acc
 
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
