@@ -80,6 +80,7 @@ class History:
         self._e["eval_sat"] = _Grow(n_layers, np.float32)
         self._eval_pairs = [(f, self._e[f]) for f in EVAL_FIELDS + ("eval_dead",
                                                                      "eval_sat")]
+        self._step_pairs = [(f, self._s[f]) for f in STEP_FIELDS + LAYER_FIELDS]
 
     @property
     def n_steps(self) -> int:
@@ -90,9 +91,15 @@ class History:
         return self._e["step"].n
 
     def append_steps(self, chunk: "Chunk") -> None:
+        m = chunk.loss.shape[0]
+        if self._s["loss"].n + m > self._s["loss"].buf.shape[0]:
+            for g in self._s.values():
+                g._grow(g.n + m)
         with np.errstate(over="ignore", invalid="ignore"):  # inf in float32 is fine
-            for f in STEP_FIELDS + LAYER_FIELDS:
-                self._s[f].append(getattr(chunk, f))
+            for f, g in self._step_pairs:   # (all the same length: one capacity check)
+                n = g.n
+                g.buf[n:n + m] = getattr(chunk, f)
+                g.n = n + m
 
     def append_evaluation(self, row: dict) -> None:
         """One evaluation row; ``None`` (accuracy of a regression, test values without a

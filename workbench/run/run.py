@@ -65,15 +65,24 @@ class NonFinite:
 
 
 class _Result:
-    """The outcome of a job handed to the evaluation thread."""
+    """The outcome of a job handed to the evaluation thread: a lock held until the job is
+    done (a threading.Event, a Condition and its lock, took 3 of the 14 us that starting
+    an evaluation cost the training thread)."""
+
+    __slots__ = ("_lock", "_value", "_error")
 
     def __init__(self):
-        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._lock.acquire()
         self._value = None
         self._error: BaseException | None = None
 
+    def _set_done(self) -> None:
+        self._lock.release()
+
     def result(self):
-        self._done.wait()
+        with self._lock:        # returns once the job has released it
+            pass
         if self._error is not None:
             raise self._error
         return self._value
@@ -96,7 +105,7 @@ class _EvalThread:
                 res._value = fn()
             except BaseException as e:  # handed to the caller of result()
                 res._error = e
-            res._done.set()
+            res._set_done()
 
     def submit(self, fn) -> _Result:
         res = _Result()
@@ -573,8 +582,10 @@ class Run:
             lr = self.hp["lr"] / (1.0 + self.hp["decay"] * (t0 + np.arange(done)))
         else:
             lr = np.full(done, self.hp["lr"])       # lr / (1 + 0 t): the same bits
-        chunk = Chunk(start, out["loss"][:done], lr, out["flags"][:done],
-                      *(out[f][:done] for f in ("gnorm", "wnorm", "uratio", "dead", "sat")))
+        if done < m:
+            out = {f: a[:done] for f, a in out.items()}
+        chunk = Chunk(start, out["loss"], lr, out["flags"], out["gnorm"], out["wnorm"],
+                      out["uratio"], out["dead"], out["sat"])
         self.history.append_steps(chunk)
         if done and chunk.flags[-1] != 0:
             self.nonfinite = NonFinite(self.step, int(chunk.flags[-1]))
