@@ -56,7 +56,7 @@ class Finding:
         return [(int(l), int(j)) for l, j in self.evidence.get("units", [])]
 
 
-@dataclass
+@dataclass(slots=True)
 class ChunkStats:
     """What the chunk rules read: reductions of one chunk, computed once.
 

@@ -348,7 +348,7 @@ def warmup_steps(steps_per_epoch: int) -> int:
     return max(int(WARMUP_EPOCHS * steps_per_epoch), WARMUP_MIN_STEPS)
 
 
-@dataclass
+@dataclass(slots=True)
 class Verdict:
     """What a rule says at one point of the run."""
     holds: bool
