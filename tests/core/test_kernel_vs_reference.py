@@ -323,21 +323,30 @@ def test_a_chunk_takes_the_roots_of_its_squared_norms_at_the_end():
 
 
 @pytest.mark.parametrize("N", [1, 5, 13, 77, 130])
-def test_rows_fma_any_width_sums_in_order(N):
+@pytest.mark.parametrize("zero", [False, True])
+def test_rows_fma_any_width_sums_in_order(N, zero):
     """_rows_fma itself takes rows of any width (vector tiles, then a scalar tail): the
-    in-order sums with one rounding per term, zeros of the left operand skipped."""
+    in-order sums with one rounding per term, zeros of the left operand skipped, from
+    the values in ``out`` or (``zero``) from +0.0, whatever ``out`` held; a row with no
+    nonzero value then comes out +0.0."""
     rng = np.random.default_rng(N)
     R, Kk = 3, 9
     s_ = rng.normal(size=(R, Kk))
     s_[rng.random(s_.shape) < 0.3] = 0.0
+    s_[1] = 0.0
     M = rng.normal(size=(Kk, N))
     init = rng.normal(size=(R, N))
     out = np.concatenate([[np.nan], init.ravel(), [np.nan]])
+    if zero:
+        out[1:-1] = np.nan
+        init[:] = 0.0
     ib = np.zeros(R * Kk + R, np.int64)
-    K._rows_fma(out, 1, R, N, s_.ravel(), 0, Kk, 1, Kk, M.ravel(), 0, N, ib)
+    K._rows_fma(out, 1, R, N, s_.ravel(), 0, Kk, 1, Kk, M.ravel(), 0, N, ib, zero)
     want = [[_fma_sum(init[i, j], zip(s_[i], M[:, j])) for j in range(N)] for i in range(R)]
     assert np.isnan(out[0]) and np.isnan(out[-1])
     assert np.array_equal(out[1:-1].reshape(R, N), np.array(want))
+    if zero:
+        assert not np.signbit(out[1 + N:1 + 2 * N]).any()
 
 
 @pytest.mark.parametrize("N", [16, 48, 160])
@@ -353,7 +362,7 @@ def test_rows_fma_in_float32_runs_16_lanes(N):
     out[1:-1] = 0.0
     ib = np.zeros(R * Kk + R, np.int64)
     assert K._use_rows(R, R, N, Kk, 4, ib)
-    K._rows_fma(out, 1, R, N, s_.ravel(), 0, Kk, 1, Kk, M.ravel(), 0, N, ib)
+    K._rows_fma(out, 1, R, N, s_.ravel(), 0, Kk, 1, Kk, M.ravel(), 0, N, ib, False)
     want = s_.astype(np.float64) @ M.astype(np.float64)
     assert np.isnan(out[0]) and np.isnan(out[-1])
     assert np.allclose(out[1:-1].reshape(R, N), want, rtol=1e-5, atol=1e-5)

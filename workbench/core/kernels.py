@@ -116,11 +116,12 @@ def _fma(typingctx, a, b, c):
     return a(a, b, c), codegen
 
 
-def _fma_tile(nvec):
+def _fma_tile(nvec, zero=False):
     """An intrinsic ``tile(out, oo, M, mo, ms, s, so, sc, idx, io, nz)`` that adds to
     the ``nvec`` SIMD vectors at ``out[oo:]`` (8 float64 or 16 float32 each), for q in
     0 .. nz-1 in order with k = idx[io + q]: s[so + k sc] * M[mo + k ms :], by
-    ``llvm.fma`` on whole vectors. The accumulators stay in registers across q, which
+    ``llvm.fma`` on whole vectors; ``zero``: into sums that start at +0.0 instead of
+    the values there (a gradient: no pass zeroing it first, no loads). The accumulators stay in registers across q, which
     Numba's loops cannot express (each step of a loop over the row would load and store
     them) and which its vectoriser, without ``fastmath``, does not do for a sum."""
     @intrinsic
@@ -161,7 +162,8 @@ def _fma_tile(nvec):
             accs = []
             for t in range(nvec):
                 acc = cgutils.alloca_once(builder, vt)
-                builder.store(builder.load(vptr(ob, t), align=align), acc)
+                builder.store(ir.Constant(vt, [0.0] * lanes) if zero else
+                              builder.load(vptr(ob, t), align=align), acc)
                 accs.append(acc)
             with cgutils.for_range(builder, nz_i) as loop:
                 k = builder.load(builder.gep(ip, [builder.add(io_i, loop.index)]))
@@ -184,6 +186,8 @@ def _fma_tile(nvec):
 
 
 _tile8, _tile4, _tile2, _tile1 = _fma_tile(8), _fma_tile(4), _fma_tile(2), _fma_tile(1)
+_tile8z, _tile4z, _tile2z, _tile1z = (_fma_tile(8, True), _fma_tile(4, True),
+                                      _fma_tile(2, True), _fma_tile(1, True))
 
 
 @intrinsic
@@ -320,10 +324,11 @@ def _sgd_vec(typingctx, theta, grad, vel, start, nvec, lr, mom):
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def _rows_fma(out, oo, R, N, s, so, s_rs, s_cs, K, M, mo, ms, idx):
+def _rows_fma(out, oo, R, N, s, so, s_rs, s_cs, K, M, mo, ms, idx, zero):
     """out[i, j] += sum over k < K in order, skipping s[i, k] == 0, of s[i, k] M[k, j]
     (fma) for i < R, j < N: out rows of N at ``oo``, s[i, k] at so + i s_rs + k s_cs,
-    M[k, j] at mo + k ms + j. ``idx`` (int64, R K + R values) takes the nonzero k of
+    M[k, j] at mo + k ms + j; ``zero``: the sums start from +0.0, not from ``out``,
+    which is then only written. ``idx`` (int64, R K + R values) takes the nonzero k of
     every row, then their counts. Columns go in tiles of 64 (float64) across all rows,
     so that a tile's slice of M stays in the L1 cache. (Not inlined: inlined at its
     four call sites in every kernel it doubled the cold compile, 23 -> 47 s, and ran no
@@ -342,23 +347,39 @@ def _rows_fma(out, oo, R, N, s, so, s_rs, s_cs, K, M, mo, ms, idx):
     j = U(0)
     while j + U(8) * lanes <= uN:
         for i in range(uR):
-            _tile8(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s, U(so) + i * U(s_rs),
-                   U(s_cs), idx, i * uK, idx[cnt + i])
+            if zero:
+                _tile8z(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
+                         U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
+            else:
+                _tile8(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
+                        U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
         j += U(8) * lanes
     if j + U(4) * lanes <= uN:
         for i in range(uR):
-            _tile4(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s, U(so) + i * U(s_rs),
-                   U(s_cs), idx, i * uK, idx[cnt + i])
+            if zero:
+                _tile4z(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
+                         U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
+            else:
+                _tile4(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
+                        U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
         j += U(4) * lanes
     if j + U(2) * lanes <= uN:
         for i in range(uR):
-            _tile2(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s, U(so) + i * U(s_rs),
-                   U(s_cs), idx, i * uK, idx[cnt + i])
+            if zero:
+                _tile2z(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
+                         U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
+            else:
+                _tile2(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
+                        U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
         j += U(2) * lanes
     if j + lanes <= uN:
         for i in range(uR):
-            _tile1(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s, U(so) + i * U(s_rs),
-                   U(s_cs), idx, i * uK, idx[cnt + i])
+            if zero:
+                _tile1z(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
+                         U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
+            else:
+                _tile1(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
+                        U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
         j += lanes
     if j < uN:
         for i in range(uR):
@@ -366,6 +387,8 @@ def _rows_fma(out, oo, R, N, s, so, s_rs, s_cs, K, M, mo, ms, idx):
             si = U(so) + i * U(s_rs)
             base = i * uK
             for jj in range(j, uN):
+                if zero:
+                    out[oi + jj] = 0.0
                 c = out[oi + jj]
                 for q in range(U(idx[cnt + i])):
                     k = U(idx[base + q])
@@ -638,7 +661,7 @@ def _affine(theta, wo, r, n_in, src, so, dst, do, B, tbuf, ibuf):
             for i in range(uB):
                 for j in range(ur):
                     dst[udo + i * ur + j] = theta[ubo + j]
-            _rows_fma(dst, do, B, r, src, so, n_in, 1, n_in, tbuf, 0, ms, ibuf)
+            _rows_fma(dst, do, B, r, src, so, n_in, 1, n_in, tbuf, 0, ms, ibuf, False)
             return
     if B * n_in * r >= _BLAS_MIN:
         W = theta[wo:bo].reshape((r, n_in))
@@ -707,15 +730,11 @@ def _weight_grad(grad, wo, r, n_in, d, do, a, ao, B, ibuf, sbuf, so, slen):
     into ``grad`` (the same sums in the same order). Measured here: batch 10, 2 -> 8,
     124 -> 38 ns; batch 32, 2 -> 64, 1.1 us (BLAS) -> 0.2 us."""
     if _use_rows(B, r, n_in, B, grad.itemsize, ibuf):
-        for q in range(U(wo), U(wo + r * n_in)):
-            grad[q] = 0.0
-        _rows_fma(grad, wo, r, n_in, d, do, 1, r, B, a, ao, n_in, ibuf)
+        _rows_fma(grad, wo, r, n_in, d, do, 1, r, B, a, ao, n_in, ibuf, True)
         return
     if n_in * r <= slen and _use_rows(B, n_in, r, B, grad.itemsize, ibuf):
         uso, ur, un, uwo = U(so), U(r), U(n_in), U(wo)
-        for q in range(uso, uso + ur * un):
-            sbuf[q] = 0.0
-        _rows_fma(sbuf, so, n_in, r, a, ao, 1, n_in, B, d, do, r, ibuf)
+        _rows_fma(sbuf, so, n_in, r, a, ao, 1, n_in, B, d, do, r, ibuf, True)
         for j in range(ur):
             for k in range(un):
                 grad[uwo + j * un + k] = sbuf[uso + k * ur + j]
@@ -744,9 +763,7 @@ def _weight_grad(grad, wo, r, n_in, d, do, a, ao, B, ibuf, sbuf, so, slen):
 def _delta_back(theta, wo, r, n_in, d, do, out, oo, B, ibuf):
     """da_{l-1} = delta_l W_l: out[i, k] = sum_j d[i, j] W[j, k]."""
     if _use_rows(B, B, n_in, r, out.itemsize, ibuf):
-        for q in range(U(oo), U(oo + B * n_in)):
-            out[q] = 0.0
-        _rows_fma(out, oo, B, n_in, d, do, r, 1, r, theta, wo, n_in, ibuf)
+        _rows_fma(out, oo, B, n_in, d, do, r, 1, r, theta, wo, n_in, ibuf, True)
         return
     if B * n_in * r >= _BLAS_MIN:
         D = d[do:do + B * r].reshape((B, r))
