@@ -116,14 +116,29 @@ def _fma(typingctx, a, b, c):
     return a(a, b, c), codegen
 
 
+def _vector_types(context, sg, lanes=8):
+    """For an intrinsic's codegen over arrays of its first argument's dtype: (argument
+    types, element type, LLVM element type, LLVM vector of ``lanes``, alignment)."""
+    at = sg.args
+    et = at[0].dtype
+    ft = context.get_value_type(et)
+    return at, et, ft, ir.VectorType(ft, lanes), (8 if et == types.float64 else 4)
+
+
+def _data(context, builder, ty, val):
+    """The data pointer of an array argument of an intrinsic."""
+    return context.make_array(ty)(context, builder, value=val).data
+
+
 def _fma_tile(nvec, zero=False):
     """An intrinsic ``tile(out, oo, M, mo, ms, s, so, sc, idx, io, nz)`` that adds to
     the ``nvec`` SIMD vectors at ``out[oo:]`` (8 float64 or 16 float32 each), for q in
     0 .. nz-1 in order with k = idx[io + q]: s[so + k sc] * M[mo + k ms :], by
     ``llvm.fma`` on whole vectors; ``zero``: into sums that start at +0.0 instead of
-    the values there (a gradient: no pass zeroing it first, no loads). The accumulators stay in registers across q, which
-    Numba's loops cannot express (each step of a loop over the row would load and store
-    them) and which its vectoriser, without ``fastmath``, does not do for a sum."""
+    the values there (a gradient: no pass zeroing it first, no loads). The accumulators
+    stay in registers across q, which Numba's loops cannot express (each step of a loop
+    over the row would load and store them) and which its vectoriser, without
+    ``fastmath``, does not do for a sum."""
     @intrinsic
     def tile(typingctx, out, oo, M, mo, ms, s, so, sc, idx, io, nz):
         if not (isinstance(out, types.Array) and out.dtype in (types.float64, types.float32)
@@ -202,19 +217,12 @@ def _t8x8(typingctx, src, so, ss, dst, do, ds):
     sig = types.void(src, so, ss, dst, do, ds)
 
     def codegen(context, builder, sg, args):
-        at = sg.args
+        at, _, _, vt, align = _vector_types(context, sg)
         i64 = ir.IntType(64)
-        et = at[0].dtype
-        ft = context.get_value_type(et)
-        vt = ir.VectorType(ft, 8)
-        align = 8 if et == types.float64 else 4
-
-        def ptr(k):
-            return context.make_array(at[k])(context, builder, value=args[k]).data
 
         def int64(k):
             return context.cast(builder, args[k], at[k], types.int64)
-        sp, dp = ptr(0), ptr(3)
+        sp, dp = _data(context, builder, at[0], args[0]), _data(context, builder, at[3], args[3])
         so_i, ss_i, do_i, ds_i = int64(1), int64(2), int64(4), int64(5)
 
         def vp(base, off, stride, i):
@@ -262,17 +270,9 @@ def _sgd_vec(typingctx, theta, grad, vel, start, nvec, lr, mom):
 
     def codegen(context, builder, sg, args):
         th_v, g_v, v_v, st_v, nv_v, lr_v, mom_v = args
-        at = sg.args
+        at, et, dt, vt, align = _vector_types(context, sg)
         i64 = ir.IntType(64)
-        et = at[0].dtype
-        dt = context.get_value_type(et)
-        vt = ir.VectorType(dt, 8)
-        align = 8 if et == types.float64 else 4
-
-        def ptr(k, v):
-            return context.make_array(at[k])(context, builder, value=v).data
-
-        tp, gp, vp = ptr(0, th_v), ptr(1, g_v), ptr(2, v_v)
+        tp, gp, vp = (_data(context, builder, at[k], v) for k, v in enumerate(args[:3]))
         st = context.cast(builder, st_v, at[3], types.int64)
         nv = context.cast(builder, nv_v, at[4], types.int64)
         lr_f = context.cast(builder, lr_v, at[5], et)
@@ -323,6 +323,31 @@ def _sgd_vec(typingctx, theta, grad, vel, start, nvec, lr, mom):
     return sig, codegen
 
 
+@njit(nogil=True, cache=True, inline='always', error_model="numpy")
+def _tile(w, zero, out, oo, M, mo, ms, s, so, sc, idx, io, nz):
+    """The tile of ``w`` vectors (8, 4, 2 or 1) of :func:`_fma_tile`, from +0.0 if
+    ``zero``."""
+    if w == U(8):
+        if zero:
+            _tile8z(out, oo, M, mo, ms, s, so, sc, idx, io, nz)
+        else:
+            _tile8(out, oo, M, mo, ms, s, so, sc, idx, io, nz)
+    elif w == U(4):
+        if zero:
+            _tile4z(out, oo, M, mo, ms, s, so, sc, idx, io, nz)
+        else:
+            _tile4(out, oo, M, mo, ms, s, so, sc, idx, io, nz)
+    elif w == U(2):
+        if zero:
+            _tile2z(out, oo, M, mo, ms, s, so, sc, idx, io, nz)
+        else:
+            _tile2(out, oo, M, mo, ms, s, so, sc, idx, io, nz)
+    elif zero:
+        _tile1z(out, oo, M, mo, ms, s, so, sc, idx, io, nz)
+    else:
+        _tile1(out, oo, M, mo, ms, s, so, sc, idx, io, nz)
+
+
 @njit(nogil=True, cache=True, error_model="numpy")
 def _rows_fma(out, oo, R, N, s, so, s_rs, s_cs, K, M, mo, ms, idx, zero):
     """out[i, j] += sum over k < K in order, skipping s[i, k] == 0, of s[i, k] M[k, j]
@@ -344,43 +369,16 @@ def _rows_fma(out, oo, R, N, s, so, s_rs, s_cs, K, M, mo, ms, idx, zero):
             nz += U(1) if s[si + k * U(s_cs)] != 0.0 else U(0)
         idx[cnt + i] = nz
     lanes = U(_lanes(out.itemsize))
+    # column tiles of 8 vectors while they fit, then at most one of 4, 2 and 1
     j = U(0)
-    while j + U(8) * lanes <= uN:
-        for i in range(uR):
-            if zero:
-                _tile8z(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
-                         U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
-            else:
-                _tile8(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
-                        U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
-        j += U(8) * lanes
-    if j + U(4) * lanes <= uN:
-        for i in range(uR):
-            if zero:
-                _tile4z(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
-                         U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
-            else:
-                _tile4(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
-                        U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
-        j += U(4) * lanes
-    if j + U(2) * lanes <= uN:
-        for i in range(uR):
-            if zero:
-                _tile2z(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
-                         U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
-            else:
-                _tile2(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
-                        U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
-        j += U(2) * lanes
-    if j + lanes <= uN:
-        for i in range(uR):
-            if zero:
-                _tile1z(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
-                         U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
-            else:
-                _tile1(out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
-                        U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
-        j += lanes
+    w = U(8)
+    while w > U(0):
+        while j + w * lanes <= uN:
+            for i in range(uR):
+                _tile(w, zero, out, U(oo) + i * uN + j, M, U(mo) + j, U(ms), s,
+                      U(so) + i * U(s_rs), U(s_cs), idx, i * uK, idx[cnt + i])
+            j += w * lanes
+        w //= U(2)
     if j < uN:
         for i in range(uR):
             oi = U(oo) + i * uN
@@ -1605,4 +1603,4 @@ def update_flat(theta, grad, vel, acc, opt_code, hp, t):
     g = np.empty((1, 1))
     w = np.empty((1, 1))
     u = np.empty((1, 1))
-    return _update(theta, grad, vel, acc, units, rows, woff, opt_code, hp, t, g, w, u, 0)   # (norms unused)
+    return _update(theta, grad, vel, acc, units, rows, woff, opt_code, hp, t, g, w, u, 0)
