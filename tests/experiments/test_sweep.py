@@ -249,17 +249,24 @@ def test_ctrl_c_keeps_finished_runs_and_says_how_to_resume(tmp_path):
     # runs of 400,000 steps (about 1 s each here): at 3,000 the whole sweep once ended
     # before the first finished run was seen, and at 200,000 (0.6 s each) once in a CI
     # run of session 18 (all 24 runs finished, exit 0; the cause was not found)
-    try:  # wait for the first finished run, as a user would before pressing Ctrl-C
+    from workbench.experiments.sweep import finished_names
+    t0 = time.monotonic()
+    seen = None
+    try:  # wait for the first finished run, as a user would before pressing Ctrl-C: its
+        # own record, written as it arrives (summary.csv is rewritten once a second)
         while time.monotonic() < deadline and proc.poll() is None:
-            if (out / "summary.csv").exists() and len(read_summary(out / "summary.csv")):
+            if finished_names(out):
+                seen = time.monotonic() - t0
                 break
             time.sleep(0.05)
+        sent = time.monotonic() - t0
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
         stdout, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, err + stdout[-2000:]
+    assert proc.returncode == 130, (f"first run seen after {seen} s, Ctrl-C sent after "
+                                    f"{sent:.2f} s\n" + err + stdout[-2000:])
     assert "Traceback" not in err
     assert f"resume with: python main.py sweep --resume {out}" in err
     kept = read_summary(out / "summary.csv")
