@@ -240,7 +240,13 @@ def test_ctrl_c_keeps_finished_runs_and_says_how_to_resume(tmp_path):
     cfg.write_text(json.dumps(BASE))
     out = tmp_path / "s"
     root = Path(__file__).resolve().parents[2]
-    argv = [sys.executable, str(root / "main.py"), "sweep", str(cfg), "--grid",
+    # Ctrl-C live in the child as in a terminal, whatever the suite inherited: a shell
+    # that starts a command in the background (``make test &``) leaves SIGINT ignored,
+    # and Python then keeps it ignored (the sweep ran to its end, exit 0)
+    live = ("import runpy, signal, sys; "
+            "signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+    argv = [sys.executable, "-c", live, str(root / "main.py"), "sweep", str(cfg), "--grid",
             "optimizer.lr=0.3,0.1,0.03,0.01", "--seeds", "6", "--steps", "400000",
             "--workers", "2", "--out", str(out), "--no-sessions"]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
