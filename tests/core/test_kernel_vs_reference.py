@@ -242,14 +242,14 @@ def test_the_rows_forward_map_transposes_w_in_blocks_and_a_remainder(dtype, B, n
     else:   # a float32 product is exact in float64; the sum rounded to float64, then to
         # float32: one rounding per term unless the first lands on a float32 tie (the
         # assertion would then fail for this seed, not pass wrongly)
-        want = [[float(b[j]) for j in range(r)] for i in range(B)]
+        want = np.empty((B, r), dtype)
         for i in range(B):
             for j in range(r):
                 acc = np.float32(b[j])
                 for k in range(n_in):
                     if a[i, k] != 0:
                         acc = np.float32(float(a[i, k]) * float(W[j, k]) + float(acc))
-                want[i][j] = acc
+                want[i, j] = acc
     assert np.isnan(dst[:5]).all()
     assert np.array_equal(dst[5:].reshape(B, r), np.array(want, dtype))
 

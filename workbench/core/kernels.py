@@ -404,9 +404,9 @@ def _lanes(itemsize):
 def _use_rows(B, R, N, K, itemsize, ibuf):
     """Whether an R x N result summed over K, for a batch of B, runs through
     :func:`_rows_fma` (see ``_ROWS_L1``, ``_ROWS_MIN_BATCH``): rows a whole number of
-    vectors wide. The scalar tail of other widths
-    costs more than its share (batch 32, 128 -> 10 forward: 5.0 us against BLAS's 2.9;
-    padding the rows to 16 and copying out, 3.5)."""
+    vectors wide. The scalar tail of other widths costs more than its share (batch 32,
+    128 -> 10 forward: 5.0 us against BLAS's 2.9; padding the rows to 16 and copying
+    out, 3.5)."""
     lanes = _lanes(itemsize)
     return (B >= _ROWS_MIN_BATCH and N >= lanes and N % lanes == 0 and R * N * K <= _T_MAX_MACS
             and K * min(N, 8 * lanes) * itemsize <= _ROWS_L1
@@ -605,20 +605,31 @@ def shuffle_inplace(perm, rng):
 # Arrays are addressed as flat vectors with offsets: creating a reshaped view costs about
 # 100 ns in Numba, more than the arithmetic of a tiny layer, so views are made only on the
 # BLAS path (large layers), where that cost is noise.
+@njit(nogil=True, cache=True, inline='always', error_model="numpy")
+def _copy_wt(theta, uwo, ur, un, tbuf, ums):
+    """tbuf[k ums + j] = W[j, k] for W (ur x un) at theta[uwo:]: 8 x 8 blocks transposed
+    in registers (:func:`_t8x8`), 8 rows of W at a time (they stay cached while their
+    columns are read), then the last un % 8 columns of those rows and the last ur % 8
+    rows one value at a time."""
+    ur8, un8 = ur - ur % U(8), un - un % U(8)
+    for j0 in range(U(0), ur8, U(8)):
+        for k0 in range(U(0), un8, U(8)):
+            _t8x8(theta, uwo + j0 * un + k0, un, tbuf, k0 * ums + j0, ums)
+        for k in range(un8, un):
+            for j in range(j0, j0 + U(8)):
+                tbuf[k * ums + j] = theta[uwo + j * un + k]
+    for j in range(ur8, ur):
+        for k in range(un):
+            tbuf[k * ums + j] = theta[uwo + j * un + k]
+
+
 @njit(nogil=True, cache=True, error_model="numpy")
 def _affine_wt(theta, uwo, ur, un, src, uso, dst, udo, uB, ubo, tbuf):
     """The hand loop of :func:`_affine` through W^T (n_in x r in ``tbuf``): the inner
     loop over units then reads the weights contiguously and vectorises; in W's own layout
     it strides by n_in. The sums run in the same order: the same bits. (Not inlined: as
     part of every caller it made the batch-of-one kernel 5 % slower.)"""
-    ur8, un8 = ur - ur % U(8), un - un % U(8)
-    for j0 in range(U(0), ur8, U(8)):
-        for k0 in range(U(0), un8, U(8)):
-            _t8x8(theta, uwo + j0 * un + k0, un, tbuf, k0 * ur + j0, ur)
-    for j in range(ur):
-        wj = uwo + j * un
-        for k in range(un8 if j < ur8 else U(0), un):
-            tbuf[k * ur + j] = theta[wj + k]
+    _copy_wt(theta, uwo, ur, un, tbuf, ur)
     for i in range(uB):
         ai = uso + i * un
         zi = udo + i * ur
@@ -646,16 +657,7 @@ def _affine(theta, wo, r, n_in, src, so, dst, do, B, tbuf, ibuf):
         ms = r + (_lanes(dst.itemsize) if (r * dst.itemsize) % 1024 == 0 else 0)
         if tbuf.shape[0] >= n_in * ms:
             uB, ur, un, ums, uwo, ubo, udo = U(B), U(r), U(n_in), U(ms), U(wo), U(bo), U(do)
-            # W^T in blocks of 8 x 8 (r is a multiple of 8 here), 8 rows of W at a time
-            # (they stay cached while their columns are read); the last n_in % 8
-            # columns one value at a time. (128 x 64: 2.2 -> 0.6 us)
-            un8 = un - un % U(8)
-            for j0 in range(U(0), ur, U(8)):
-                for k0 in range(U(0), un8, U(8)):
-                    _t8x8(theta, uwo + j0 * un + k0, un, tbuf, k0 * ums + j0, ums)
-                for k in range(un8, un):
-                    for j in range(j0, j0 + U(8)):
-                        tbuf[k * ums + j] = theta[uwo + j * un + k]
+            _copy_wt(theta, uwo, ur, un, tbuf, ums)     # (128 x 64: 2.2 -> 0.6 us)
             for i in range(uB):
                 for j in range(ur):
                     dst[udo + i * ur + j] = theta[ubo + j]

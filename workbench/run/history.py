@@ -91,15 +91,9 @@ class History:
         return self._e["step"].n
 
     def append_steps(self, chunk: "Chunk") -> None:
-        m = chunk.loss.shape[0]
-        if self._s["loss"].n + m > self._s["loss"].buf.shape[0]:
-            for g in self._s.values():
-                g._grow(g.n + m)
         with np.errstate(over="ignore", invalid="ignore"):  # inf in float32 is fine
-            for f, g in self._step_pairs:   # (all the same length: one capacity check)
-                n = g.n
-                g.buf[n:n + m] = getattr(chunk, f)
-                g.n = n + m
+            for f, g in self._step_pairs:
+                g.append(getattr(chunk, f))
 
     def append_evaluation(self, row: dict) -> None:
         """One evaluation row; ``None`` (accuracy of a regression, test values without a
