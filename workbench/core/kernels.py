@@ -1353,6 +1353,15 @@ def train_chunk(X, Y, theta, grad, vel, acc, units, rows, acts, woff, zcum, acum
     return done
 
 
+@njit(nogil=True, cache=True, inline='always', error_model="numpy")
+def _aligned_empty(n, dtype):
+    """np.empty(n, dtype) whose data start on a 64-byte boundary (Numba aligns its arrays
+    to 32 bytes; see :mod:`workbench.core.aligned`)."""
+    raw = np.empty(n + 16, dtype)
+    off = (U(64) - U(raw.ctypes.data) % U(64)) % U(64) // U(raw.itemsize)
+    return raw[off:off + U(n)]
+
+
 # --- whole-set evaluation and on-demand probes -----------------------------------------
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
 def _load_block(X, start, B, abuf):
@@ -1395,11 +1404,11 @@ def forward_all(theta, units, rows, acts, woff, zcum, acum, X, block, out_z, out
     out_z: (n, sum rows), out_a: (n, sum units[1:]) with layer blocks side by side.
     """
     L = rows.shape[0]
-    zbuf = np.empty(block * zcum[L], dtype=theta.dtype)
-    abuf = np.empty(block * acum[L + 1], dtype=theta.dtype)
-    tbuf = np.empty(_tbuf_len(block, units, rows), dtype=theta.dtype)
+    zbuf = _aligned_empty(block * zcum[L], theta.dtype)
+    abuf = _aligned_empty(block * acum[L + 1], theta.dtype)
+    tbuf = _aligned_empty(_tbuf_len(block, units, rows), theta.dtype)
     _forward_all_body(theta, units, rows, acts, woff, zcum, acum, X, block, out_z, out_a,
-                      zbuf, abuf, tbuf, np.empty(_ibuf_len(block, units, rows), np.int64))
+                      zbuf, abuf, tbuf, _aligned_empty(_ibuf_len(block, units, rows), np.int64))
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -1426,11 +1435,11 @@ def _predict_body(theta, units, rows, acts, woff, zcum, acum, X, block, out, zbu
 def predict(theta, units, rows, acts, woff, zcum, acum, X, block, out):
     """Write the network outputs f(z_L) for every row of X into ``out`` (n, k)."""
     L = rows.shape[0]
-    zbuf = np.empty(block * zcum[L], dtype=theta.dtype)
-    abuf = np.empty(block * acum[L + 1], dtype=theta.dtype)
-    tbuf = np.empty(_tbuf_len(block, units, rows), dtype=theta.dtype)
+    zbuf = _aligned_empty(block * zcum[L], theta.dtype)
+    abuf = _aligned_empty(block * acum[L + 1], theta.dtype)
+    tbuf = _aligned_empty(_tbuf_len(block, units, rows), theta.dtype)
     _predict_body(theta, units, rows, acts, woff, zcum, acum, X, block, out, zbuf, abuf, tbuf,
-                  np.empty(_ibuf_len(block, units, rows), np.int64))
+                  _aligned_empty(_ibuf_len(block, units, rows), np.int64))
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -1520,15 +1529,15 @@ def evaluate(theta, units, rows, acts, woff, zcum, acum, loss_code, l1, l2, X, Y
     """
     k = Y.shape[1]
     L = rows.shape[0]
-    zbuf = np.empty(block * zcum[L], dtype=theta.dtype)
-    abuf = np.empty(block * acum[L + 1], dtype=theta.dtype)
-    dz = np.empty(block * k, dtype=theta.dtype)
-    yb = np.empty(block * k, dtype=theta.dtype)
+    zbuf = _aligned_empty(block * zcum[L], theta.dtype)
+    abuf = _aligned_empty(block * acum[L + 1], theta.dtype)
+    dz = _aligned_empty(block * k, theta.dtype)
+    yb = _aligned_empty(block * k, theta.dtype)
     return _evaluate_body(theta, units, rows, acts, woff, zcum, acum, loss_code, l1, l2,
                           X, Y, classify, threshold_z, block, unit_off, unit_sat,
                           zbuf, abuf, dz, yb,
-                          np.empty(_tbuf_len(block, units, rows), dtype=theta.dtype),
-                          np.empty(_ibuf_len(block, units, rows), np.int64))
+                          _aligned_empty(_tbuf_len(block, units, rows), theta.dtype),
+                          _aligned_empty(_ibuf_len(block, units, rows), np.int64))
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -1563,16 +1572,16 @@ def loss_and_grad(theta, grad, units, rows, acts, woff, zcum, acum, loss_code, l
     B = X.shape[0]
     k = Y.shape[1]
     L = rows.shape[0]
-    zbuf = np.empty(B * zcum[L], dtype=theta.dtype)
-    abuf = np.empty(B * acum[L + 1], dtype=theta.dtype)
+    zbuf = _aligned_empty(B * zcum[L], theta.dtype)
+    abuf = _aligned_empty(B * acum[L + 1], theta.dtype)
     maxu = 0
     for l in range(L + 1):
         maxu = max(maxu, units[l])
-    dbuf = np.empty(max(B * zcum[L] + B * maxu, _tbuf_len(0, units, rows)), dtype=theta.dtype)
-    yb = np.empty(B * k, dtype=theta.dtype)
+    dbuf = _aligned_empty(max(B * zcum[L] + B * maxu, _tbuf_len(0, units, rows)), theta.dtype)
+    yb = _aligned_empty(B * k, theta.dtype)
     return _loss_and_grad_body(theta, grad, units, rows, acts, woff, zcum, acum, loss_code,
                                l1, l2, X, Y, zbuf, abuf, dbuf, yb,
-                               np.empty(_ibuf_len(B, units, rows), np.int64))
+                               _aligned_empty(_ibuf_len(B, units, rows), np.int64))
 
 
 @njit(nogil=True, cache=True, error_model="numpy")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import aligned
 from . import kernels as K
 
 HIDDEN_ACTIVATIONS = tuple(k for k in K.ACT_CODES if k != "softmax")
@@ -95,7 +96,7 @@ class Network:
         self.loss_code = K.LOSS_CODES[self.loss]
         self.layout = Layout.build(n_inputs, n_outputs, self.hidden, self.output)
         self.dtype = np.dtype(dtype)
-        self.theta = np.zeros(self.layout.n_params, dtype=self.dtype)
+        self.theta = aligned.zeros(self.layout.n_params, self.dtype)
         self.weights = self._views(self.theta)
         self.initialize(m["init"], m["init_scale"], m["bias_init"], seed)
 
@@ -247,6 +248,6 @@ class Network:
     def copy(self) -> "Network":
         other = object.__new__(Network)
         other.__dict__.update(self.__dict__)
-        other.theta = self.theta.copy()
+        other.theta = aligned.copy(self.theta)
         other.weights = other._views(other.theta)
         return other

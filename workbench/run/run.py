@@ -19,6 +19,7 @@ import numpy as np
 
 from ..config import EXACT_SOLVERS, ConfigError, RunConfig, load_config
 from ..core import Network, coordinate_descent, make_optimizer, normal_equations
+from ..core import aligned
 from ..core import kernels as K
 from ..data import Dataset, load_dataset
 from .history import Chunk, History
@@ -239,10 +240,11 @@ class Run:
         net = self.network
         self.exact = cfg.optimizer["name"] in EXACT_SOLVERS
         self.optimizer = make_optimizer(cfg.optimizer) if not self.exact else None
-        self._X = np.ascontiguousarray(ds.X_train, dtype=self.dtype)
-        self._Y = net.targets(ds.y_train)
-        self._Xt = np.ascontiguousarray(ds.X_test, dtype=self.dtype)
-        self._Yt = net.targets(ds.y_test) if len(ds.y_test) else np.zeros(
+        # the kernels' arrays start on cache lines (see workbench.core.aligned)
+        self._X = aligned.copy(ds.X_train, self.dtype)
+        self._Y = aligned.copy(net.targets(ds.y_train))
+        self._Xt = aligned.copy(ds.X_test, self.dtype)
+        self._Yt = aligned.copy(net.targets(ds.y_test)) if len(ds.y_test) else np.zeros(
             (0, k), self.dtype)
         n = self._X.shape[0]
         if n == 0:
@@ -256,12 +258,12 @@ class Run:
         self._classify = 0 if self.task == "regression" else (1 if k == 1 else 2)
         self._threshold_z = not (cfg.model["output"] == "linear" and cfg.model["loss"] == "mse")
         # kernel state
-        self._vel = np.zeros(net.layout.n_params, self.dtype)
-        self._acc = np.full(net.layout.n_params,
+        self._vel = aligned.zeros(net.layout.n_params, self.dtype)
+        self._acc = aligned.full(net.layout.n_params,
                             K.ADAGRAD_INIT if cfg.optimizer["name"] == "adagrad" else 0.0,
                             self.dtype)
-        self._grad = np.zeros(net.layout.n_params, self.dtype)
-        self._perm = np.arange(n, dtype=np.int64)
+        self._grad = aligned.zeros(net.layout.n_params, self.dtype)
+        self._perm = aligned.copy(np.arange(n, dtype=np.int64))
         self._counters = np.zeros(4, np.int64)
         # modulo 2**64 (what uint64 arithmetic gave, without its overflow warning)
         self._rng = np.array([(cfg.seed * 0x9E3779B1 + 12345) % 2 ** 64], dtype=np.uint64)
@@ -393,11 +395,11 @@ class Run:
     def _alloc_buffers(self, B: int) -> None:
         lay = self.network.layout
         B = min(B, self._X.shape[0])
-        self._zbuf = np.zeros(B * int(lay.zcum[-1]), self.dtype)
-        self._abuf = np.zeros(B * int(lay.acum[-1]), self.dtype)
-        self._dbuf = np.zeros(K.dbuf_size(B, lay.zcum, lay.units, lay.rows), self.dtype)
-        self._ybuf = np.zeros(B * self._Y.shape[1], self.dtype)
-        self._ibuf = np.zeros(K.ibuf_size(B, lay.units, lay.rows), np.int64)
+        self._zbuf = aligned.zeros(B * int(lay.zcum[-1]), self.dtype)
+        self._abuf = aligned.zeros(B * int(lay.acum[-1]), self.dtype)
+        self._dbuf = aligned.zeros(K.dbuf_size(B, lay.zcum, lay.units, lay.rows), self.dtype)
+        self._ybuf = aligned.zeros(B * self._Y.shape[1], self.dtype)
+        self._ibuf = aligned.zeros(K.ibuf_size(B, lay.units, lay.rows), np.int64)
         self._buf_batch = B
 
     def _alloc_outputs(self, m: int) -> dict[str, np.ndarray]:
@@ -637,7 +639,7 @@ class Run:
 
     def _start_evaluation(self) -> "_EvalJob":
         """Evaluate the current parameters on the helper thread (see run_steps)."""
-        job = _EvalJob(self, self.network.theta.copy())
+        job = _EvalJob(self, aligned.copy(self.network.theta))
         job.future = _eval_pool().submit(job.row)
         return job
 
