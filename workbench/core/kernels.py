@@ -1094,7 +1094,14 @@ def _backward(theta, grad, units, rows, acts, woff, B, zbuf, abuf, dbuf, zcum, a
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
 def _unit_stats(acts, rows, units, zbuf, abuf, zcum, acum, B, out_dead, out_sat, s):
     """Per layer: fraction of dead units (ReLU inactive on every sample of the batch) and of
-    saturated units (sigmoid/tanh derivative below 0.01 on every sample)."""
+    saturated units (sigmoid/tanh derivative below 0.01 on every sample).
+
+    Each unit's largest a (ReLU) or derivative (sigmoid, tanh) over the batch is taken
+    in passes along the samples' rows, into ``zbuf[:units]`` (z is read no more this
+    step), and a unit counts when that maximum is not > 0 (not >= 0.01). A NaN never
+    wins the comparison, so, as in a scan of each unit, it reads as off. (The scan of each
+    unit down its column, stopping at the first active sample: 1.05 us of W3's step;
+    these passes vectorise.)"""
     L = rows.shape[0]
     for l in range(L):
         code = acts[l]
@@ -1103,23 +1110,33 @@ def _unit_stats(acts, rows, units, zbuf, abuf, zcum, acum, B, out_dead, out_sat,
         if code != 4 and code != 2 and code != 3:
             continue
         u = units[l + 1]
-        ao = B * acum[l + 1]
+        uu = U(u)
+        ao = U(B * acum[l + 1])
+        for j in range(uu):
+            zbuf[j] = -np.inf
+        for i in range(U(B)):
+            ai = ao + i * uu
+            if code == 4:
+                for j in range(uu):
+                    x = abuf[ai + j]
+                    zbuf[j] = x if x > zbuf[j] else zbuf[j]
+            elif code == 2:
+                for j in range(uu):
+                    x = abuf[ai + j]
+                    dv = x * (1.0 - x)
+                    zbuf[j] = dv if dv > zbuf[j] else zbuf[j]
+            else:
+                for j in range(uu):
+                    x = abuf[ai + j]
+                    dv = 1.0 - x * x
+                    zbuf[j] = dv if dv > zbuf[j] else zbuf[j]
         count = 0
-        for j in range(u):
-            all_off = True
-            for i in range(B):
-                x = abuf[ao + i * u + j]
-                if code == 4:
-                    if x > 0.0:
-                        all_off = False
-                        break
-                else:
-                    dv = x * (1.0 - x) if code == 2 else 1.0 - x * x
-                    if dv >= 0.01:
-                        all_off = False
-                        break
-            if all_off:
-                count += 1
+        lim = 0.0 if code == 4 else 0.01
+        for j in range(uu):
+            if code == 4:
+                count += 0 if zbuf[j] > lim else 1
+            else:
+                count += 0 if zbuf[j] >= lim else 1
         if code == 4:
             out_dead[s, l] = count / u
         else:
