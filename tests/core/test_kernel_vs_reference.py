@@ -366,3 +366,108 @@ def test_rows_fma_in_float32_runs_16_lanes(N):
     want = s_.astype(np.float64) @ M.astype(np.float64)
     assert np.isnan(out[0]) and np.isnan(out[-1])
     assert np.allclose(out[1:-1].reshape(R, N), want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("R,Kk,s_rs,s_cs", [(3, 9, 9, 1), (4, 64, 64, 1), (2, 128, 130, 1),
+                                            (5, 7, 7, 1), (3, 17, 1, 3), (6, 1, 1, 6)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compaction_lists_each_rows_nonzeros_in_order(R, Kk, s_rs, s_cs, dtype):
+    """_compact (eight values at a time along contiguous rows, one at a time otherwise):
+    each row's positions of values != 0, NaN counted as nonzero and -0.0 as zero, in
+    order, and their counts after all rows; nothing written outside idx's R Kk + R."""
+    from numba import njit
+
+    @njit
+    def go(s, so, s_rs, s_cs, R, Kk, idx):
+        K._compact(s, so, s_rs, s_cs, K.U(R), K.U(Kk), idx)
+    rng = np.random.default_rng(R * Kk + s_cs)
+    so = 3
+    s = rng.normal(size=so + R * s_rs + Kk * s_cs + 8).astype(dtype)
+    s[rng.random(s.shape) < 0.4] = 0.0
+    s[rng.random(s.shape) < 0.05] = -0.0
+    s[rng.random(s.shape) < 0.05] = np.nan
+    idx = np.full(R * Kk + R + 2, -5, np.int64)
+    go(s, so, s_rs, s_cs, R, Kk, idx)
+    for i in range(R):
+        row = s[so + i * s_rs + np.arange(Kk) * s_cs]
+        want = np.flatnonzero(row != 0)
+        assert idx[R * Kk + i] == len(want)
+        assert np.array_equal(idx[i * Kk:i * Kk + len(want)], want)
+    assert (idx[-2:] == -5).all()
+
+
+def _split4_sum(first, terms):
+    """_fma_tile's split=4 order: term q (zeros skipped) into part q mod 4 while whole
+    rounds of four remain, the rest into part 0; part 0 from ``first``, the others from
+    +0.0, each with one rounding per term; then (p0 + p1) + (p2 + p3)."""
+    terms = [(x, y) for x, y in terms if x != 0.0]
+    full = len(terms) // 4
+    parts = [terms[p:4 * full:4] for p in range(4)]
+    parts[0] = parts[0] + terms[4 * full:]
+    p = [_fma_sum(first if q == 0 else 0.0, parts[q]) for q in range(4)]
+    return (p[0] + p[1]) + (p[2] + p[3])
+
+
+@pytest.mark.parametrize("B,n_in,r", [(2, 8, 9), (5, 128, 10), (32, 128, 10), (3, 19, 15),
+                                      (4, 64, 12)])
+def test_a_forward_map_one_or_two_vectors_wide_runs_padded_rows(B, n_in, r):
+    """9-15 units (float64): W^T padded to 16 columns, _rows_fma-style tiles summing each
+    z in four interleaved parts (_split4_sum), bit for bit; nothing written outside the
+    block; without room in the scratch, BLAS or the hand loops give the same to 1e-12."""
+    rng = np.random.default_rng(B * n_in * r)
+    W = rng.normal(size=(r, n_in))
+    b = rng.normal(size=r)
+    a = np.maximum(rng.normal(size=(B, n_in)), 0.0)    # ReLU zeros, skipped
+    theta = np.concatenate([np.zeros(3), W.ravel(), b])
+    ib = np.zeros(K.ibuf_size(B, np.array([n_in, r]), np.array([r])), np.int64)
+    assert r % 8 and K._use_rows(B, B, 16, n_in, 8, ib) and not K._use_rows(B, B, r, n_in, 8, ib)
+    dst = np.full(5 + B * r + 4, np.nan)
+    tbuf = np.full((n_in + B) * 16, 7.0)
+    K._affine(theta, 3, r, n_in, a.ravel(), 0, dst, 5, B, tbuf, ib)
+    want = [[_split4_sum(b[j], zip(a[i], W[j])) for j in range(r)] for i in range(B)]
+    assert np.isnan(dst[:5]).all() and np.isnan(dst[-4:]).all()
+    assert np.array_equal(dst[5:-4].reshape(B, r), np.array(want))
+    dst2 = np.full(5 + B * r + 4, np.nan)
+    K._affine(theta, 3, r, n_in, a.ravel(), 0, dst2, 5, B, tbuf[:10], ib)
+    assert np.allclose(dst2[5:-4], dst[5:-4], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("r", [10, 20, 31])
+def test_a_float32_forward_map_under_two_vectors_runs_padded_rows(r):
+    """float32 (vectors of 16): 10 units pad to one vector, 20 and 31 to two; the result
+    agrees with float64 products to float32's precision."""
+    B, n_in = 6, 40
+    rng = np.random.default_rng(r)
+    W = rng.normal(size=(r, n_in)).astype(np.float32)
+    b = rng.normal(size=r).astype(np.float32)
+    a = np.maximum(rng.normal(size=(B, n_in)), 0.0).astype(np.float32)
+    theta = np.concatenate([np.zeros(3, np.float32), W.ravel(), b])
+    ib = np.zeros(K.ibuf_size(B, np.array([n_in, r]), np.array([r])), np.int64)
+    dst = np.full(5 + B * r + 4, np.nan, np.float32)
+    K._affine(theta, 3, r, n_in, a.ravel(), 0, dst, 5, B,
+              np.zeros((n_in + B) * 32, np.float32), ib)
+    want = a.astype(np.float64) @ W.astype(np.float64).T + b
+    assert np.isnan(dst[:5]).all() and np.isnan(dst[-4:]).all()
+    assert np.allclose(dst[5:-4].reshape(B, r), want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("B,n_in,r", [(2, 8, 8), (5, 8, 10), (32, 64, 128), (32, 128, 10),
+                                      (3, 16, 24)])
+def test_the_weight_gradient_through_a_transposed_delta_keeps_the_bits(B, n_in, r):
+    """With room for B r values in the scratch, delta^T is copied there first (its rows
+    contiguous); every entry is still the in-order sum with one rounding per term, and
+    the scratch outside those values is left alone."""
+    rng = np.random.default_rng(B + n_in * r)
+    a = rng.normal(size=(B, n_in))
+    a[rng.random(a.shape) < 0.3] = 0.0
+    d = rng.normal(size=(B, r))
+    d[rng.random(d.shape) < 0.4] = 0.0
+    ib = np.zeros(K.ibuf_size(B, np.array([n_in, r]), np.array([r])), np.int64)
+    assert K._use_rows(B, r, n_in, B, 8, ib)
+    grad = np.full(3 + r * n_in + r, np.nan)
+    sbuf = np.full(2 + B * r + 2, -7.0)
+    K._weight_grad(grad, 3, r, n_in, d.ravel(), 0, a.ravel(), 0, B, ib, sbuf, 2, B * r)
+    want = [[_fma_sum(0.0, zip(d[:, j], a[:, k])) for k in range(n_in)] for j in range(r)]
+    assert np.array_equal(grad[3:3 + r * n_in].reshape(r, n_in), np.array(want))
+    assert np.isnan(grad[:3]).all() and np.isnan(grad[3 + r * n_in:]).all()
+    assert (sbuf[:2] == -7.0).all() and (sbuf[-2:] == -7.0).all()

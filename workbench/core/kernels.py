@@ -75,6 +75,9 @@ _UPDATE_VEC_MIN = 128
 # 11) or of L2 (128 x 256 x 128: 320 against 84).
 _ROWS_L1 = 32768
 _ROWS_MIN_BATCH = 2
+# From this many units, a forward product whose rows are not a whole number of vectors
+# takes :func:`_rows_fma` on rows padded to one (see :func:`_affine`).
+_PAD_MIN_ROWS = 8
 ADAGRAD_INIT = 0.1  # Keras' initial accumulator value
 
 _MAXOUT = 7
@@ -130,7 +133,7 @@ def _data(context, builder, ty, val):
     return context.make_array(ty)(context, builder, value=val).data
 
 
-def _fma_tile(nvec, zero=False):
+def _fma_tile(nvec, zero=False, split=1):
     """An intrinsic ``tile(out, oo, M, mo, ms, s, so, sc, idx, io, nz)`` that adds to
     the ``nvec`` SIMD vectors at ``out[oo:]`` (8 float64 or 16 float32 each), for q in
     0 .. nz-1 in order with k = idx[io + q]: s[so + k sc] * M[mo + k ms :], by
@@ -138,7 +141,13 @@ def _fma_tile(nvec, zero=False):
     the values there (a gradient: no pass zeroing it first, no loads). The accumulators
     stay in registers across q, which Numba's loops cannot express (each step of a loop
     over the row would load and store them) and which its vectoriser, without
-    ``fastmath``, does not do for a sum."""
+    ``fastmath``, does not do for a sum.
+
+    ``split`` > 1: q runs in ``split`` interleaved partial sums (q mod split), the first
+    from ``out`` (or +0.0), the others from +0.0, added pairwise at the end. A tile of one
+    or two vectors otherwise waits on the FMA's latency (each sum a chain of dependent
+    FMAs); with four chains the FMA units stay busy. A different order of the same terms:
+    different last bits from ``split=1``."""
     @intrinsic
     def tile(typingctx, out, oo, M, mo, ms, s, so, sc, idx, io, nz):
         if not (isinstance(out, types.Array) and out.dtype in (types.float64, types.float32)
@@ -174,14 +183,19 @@ def _fma_tile(nvec, zero=False):
             def vptr(base, t):
                 return builder.bitcast(builder.gep(base, [ir.Constant(i64, t * lanes)]),
                                        vt.as_pointer())
-            accs = []
-            for t in range(nvec):
-                acc = cgutils.alloca_once(builder, vt)
-                builder.store(ir.Constant(vt, [0.0] * lanes) if zero else
-                              builder.load(vptr(ob, t), align=align), acc)
-                accs.append(acc)
-            with cgutils.for_range(builder, nz_i) as loop:
-                k = builder.load(builder.gep(ip, [builder.add(io_i, loop.index)]))
+            zeros = ir.Constant(vt, [0.0] * lanes)
+            sets = []
+            for p in range(split):
+                accs = []
+                for t in range(nvec):
+                    acc = cgutils.alloca_once(builder, vt)
+                    builder.store(zeros if zero or p else
+                                  builder.load(vptr(ob, t), align=align), acc)
+                    accs.append(acc)
+                sets.append(accs)
+
+            def step(q, accs):
+                k = builder.load(builder.gep(ip, [builder.add(io_i, q)]))
                 k = builder.sext(k, i64) if k.type.width < 64 else k
                 v = builder.load(builder.gep(sp, [builder.add(so_i, builder.mul(k, sc_i))]))
                 bv = builder.insert_element(ir.Constant(vt, ir.Undefined), v,
@@ -193,8 +207,20 @@ def _fma_tile(nvec, zero=False):
                 for t in range(nvec):
                     x = builder.load(vptr(row, t), align=align)
                     builder.store(builder.call(fn, [bv, x, builder.load(accs[t])]), accs[t])
+            sp_c = ir.Constant(i64, split)
+            full = builder.udiv(nz_i, sp_c)
+            with cgutils.for_range(builder, full) as loop:
+                for p in range(split):
+                    step(builder.add(builder.mul(loop.index, sp_c), ir.Constant(i64, p)),
+                         sets[p])
+            rest = builder.sub(nz_i, builder.mul(full, sp_c))
+            with cgutils.for_range(builder, rest) as loop:
+                step(builder.add(builder.mul(full, sp_c), loop.index), sets[0])
             for t in range(nvec):
-                builder.store(builder.load(accs[t]), vptr(ob, t), align=align)
+                vals = [builder.load(sets[p][t]) for p in range(split)]
+                while len(vals) > 1:
+                    vals = [builder.fadd(vals[i], vals[i + 1]) for i in range(0, len(vals), 2)]
+                builder.store(vals[0], vptr(ob, t), align=align)
             return context.get_dummy_value()
         return sig, codegen
     return tile
@@ -203,6 +229,7 @@ def _fma_tile(nvec, zero=False):
 _tile8, _tile4, _tile2, _tile1 = _fma_tile(8), _fma_tile(4), _fma_tile(2), _fma_tile(1)
 _tile8z, _tile4z, _tile2z, _tile1z = (_fma_tile(8, True), _fma_tile(4, True),
                                       _fma_tile(2, True), _fma_tile(1, True))
+_tile2s4, _tile1s4 = _fma_tile(2, split=4), _fma_tile(1, split=4)
 
 
 @intrinsic
@@ -348,6 +375,71 @@ def _tile(w, zero, out, oo, M, mo, ms, s, so, sc, idx, io, nz):
         _tile1(out, oo, M, mo, ms, s, so, sc, idx, io, nz)
 
 
+@intrinsic
+def _compress8(typingctx, s, so, k0, idx, io):
+    """Of the 8 values s[so : so + 8], the positions k0 + c of those != 0 (NaN included)
+    into idx[io : io + count], in order; returns the count. The positions are packed in
+    a register (``llvm.experimental.vector.compress``: AVX-512's vpcompressq, or a
+    scalar expansion on other CPUs) and stored as a whole vector: idx[io + count :
+    io + 8] is overwritten with junk, so idx must have room for 8 from io (the caller's
+    row does: io <= its start + k0). Storing through ``llvm.masked.compressstore``
+    instead was 1.6 times slower here."""
+    if not (isinstance(s, types.Array) and s.dtype in (types.float64, types.float32)
+            and isinstance(idx, types.Array) and idx.dtype == types.int64):
+        return None
+    sig = types.uint64(s, so, k0, idx, io)
+
+    def codegen(context, builder, sg, args):
+        at = sg.args
+        i64 = ir.IntType(64)
+        ft = context.get_value_type(at[0].dtype)
+        vt = ir.VectorType(ft, 8)
+        it = ir.VectorType(i64, 8)
+        mt = ir.VectorType(ir.IntType(1), 8)
+        sp, ip = _data(context, builder, at[0], args[0]), _data(context, builder, at[3], args[3])
+        so_i, k0_i, io_i = (context.cast(builder, args[k], at[k], types.int64)
+                            for k in (1, 2, 4))
+        v = builder.load(builder.bitcast(builder.gep(sp, [so_i]), vt.as_pointer()),
+                         align=at[0].dtype.bitwidth // 8)
+        m = builder.fcmp_unordered("!=", v, ir.Constant(vt, [0.0] * 8))
+        kb = builder.insert_element(ir.Constant(it, ir.Undefined), k0_i,
+                                    ir.Constant(ir.IntType(32), 0))
+        kb = builder.shuffle_vector(kb, ir.Constant(it, ir.Undefined),
+                                    ir.Constant(ir.VectorType(ir.IntType(32), 8), [0] * 8))
+        ks = builder.add(kb, ir.Constant(it, list(range(8))))
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(it, [it, mt, it]),
+            "llvm.experimental.vector.compress.v8i64")
+        packed = builder.call(fn, [ks, m, ir.Constant(it, ir.Undefined)])
+        builder.store(packed, builder.bitcast(builder.gep(ip, [io_i]), it.as_pointer()),
+                      align=8)
+        bits = builder.bitcast(m, ir.IntType(8))
+        pc = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.IntType(8), [ir.IntType(8)]), "llvm.ctpop.i8")
+        return builder.zext(builder.call(pc, [bits]), i64)
+    return sig, codegen
+
+
+@njit(nogil=True, cache=True, inline='always', error_model="numpy")
+def _compact(s, so, s_rs, s_cs, uR, uK, idx):
+    """For i < uR: the k < uK with s[so + i s_rs + k s_cs] != 0, in order, into
+    idx[i uK:], and their count into idx[uR uK + i]. Rows of contiguous values go 8 at
+    a time (:func:`_compress8`), the rest one at a time, branch-free. (One at a time,
+    W3's 32 x 128 took 1.0 us, a cycle a value; 8 at a time 0.32 us.)"""
+    cnt = uR * uK
+    k8 = uK - uK % U(8) if s_cs == 1 else U(0)
+    for i in range(uR):
+        si = U(so) + i * U(s_rs)
+        base = i * uK
+        nz = U(0)
+        for k in range(U(0), k8, U(8)):
+            nz += _compress8(s, si + k, k, idx, base + nz)
+        for k in range(k8, uK):
+            idx[base + nz] = k
+            nz += U(1) if s[si + k * U(s_cs)] != 0.0 else U(0)
+        idx[cnt + i] = nz
+
+
 @njit(nogil=True, cache=True, error_model="numpy")
 def _rows_fma(out, oo, R, N, s, so, s_rs, s_cs, K, M, mo, ms, idx, zero):
     """out[i, j] += sum over k < K in order, skipping s[i, k] == 0, of s[i, k] M[k, j]
@@ -360,14 +452,7 @@ def _rows_fma(out, oo, R, N, s, so, s_rs, s_cs, K, M, mo, ms, idx, zero):
     faster; its callers pass borrowed arrays, so the call costs no reference counts.)"""
     uR, uN, uK = U(R), U(N), U(K)
     cnt = uR * uK
-    for i in range(uR):
-        si = U(so) + i * U(s_rs)
-        base = i * uK
-        nz = U(0)
-        for k in range(uK):  # branch-free compaction
-            idx[base + nz] = k
-            nz += U(1) if s[si + k * U(s_cs)] != 0.0 else U(0)
-        idx[cnt + i] = nz
+    _compact(s, so, s_rs, s_cs, uR, uK, idx)
     lanes = U(_lanes(out.itemsize))
     # column tiles of 8 vectors while they fit, then at most one of 4, 2 and 1
     j = U(0)
@@ -417,7 +502,7 @@ def dbuf_size(B, zcum, units, rows):
     """The float scratch ``dbuf`` of :func:`train_chunk`: every layer's deltas, a block of
     da, and room for the padded W^T of :func:`_affine` during the forward pass."""
     um = int(np.max(units))
-    return max(B * (int(zcum[-1]) + um), um * (int(np.max(rows)) + 16))
+    return max(B * (int(zcum[-1]) + um), (um + B) * (int(np.max(rows)) + 16))
 
 
 def ibuf_size(B, units, rows):
@@ -429,7 +514,7 @@ def ibuf_size(B, units, rows):
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
 def _tbuf_len(B, units, rows):
     """Scratch for :func:`_affine`: a transposed batch or a padded W^T."""
-    return max(B * units.max(), units.max() * (rows.max() + 16))
+    return max(B * units.max(), (units.max() + B) * (rows.max() + 16))
 
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
@@ -606,21 +691,21 @@ def shuffle_inplace(perm, rng):
 # 100 ns in Numba, more than the arithmetic of a tiny layer, so views are made only on the
 # BLAS path (large layers), where that cost is noise.
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
-def _copy_wt(theta, uwo, ur, un, tbuf, ums):
-    """tbuf[k ums + j] = W[j, k] for W (ur x un) at theta[uwo:]: 8 x 8 blocks transposed
+def _copy_wt(theta, uwo, ur, un, tbuf, ums, uto):
+    """tbuf[uto + k ums + j] = W[j, k] for W (ur x un) at theta[uwo:]: 8 x 8 blocks transposed
     in registers (:func:`_t8x8`), 8 rows of W at a time (they stay cached while their
     columns are read), then the last un % 8 columns of those rows and the last ur % 8
     rows one value at a time."""
     ur8, un8 = ur - ur % U(8), un - un % U(8)
     for j0 in range(U(0), ur8, U(8)):
         for k0 in range(U(0), un8, U(8)):
-            _t8x8(theta, uwo + j0 * un + k0, un, tbuf, k0 * ums + j0, ums)
+            _t8x8(theta, uwo + j0 * un + k0, un, tbuf, uto + k0 * ums + j0, ums)
         for k in range(un8, un):
             for j in range(j0, j0 + U(8)):
-                tbuf[k * ums + j] = theta[uwo + j * un + k]
+                tbuf[uto + k * ums + j] = theta[uwo + j * un + k]
     for j in range(ur8, ur):
         for k in range(un):
-            tbuf[k * ums + j] = theta[uwo + j * un + k]
+            tbuf[uto + k * ums + j] = theta[uwo + j * un + k]
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -629,7 +714,7 @@ def _affine_wt(theta, uwo, ur, un, src, uso, dst, udo, uB, ubo, tbuf):
     loop over units then reads the weights contiguously and vectorises; in W's own layout
     it strides by n_in. The sums run in the same order: the same bits. (Not inlined: as
     part of every caller it made the batch-of-one kernel 5 % slower.)"""
-    _copy_wt(theta, uwo, ur, un, tbuf, ur)
+    _copy_wt(theta, uwo, ur, un, tbuf, ur, U(0))
     for i in range(uB):
         ai = uso + i * un
         zi = udo + i * ur
@@ -657,12 +742,45 @@ def _affine(theta, wo, r, n_in, src, so, dst, do, B, tbuf, ibuf):
         ms = r + (_lanes(dst.itemsize) if (r * dst.itemsize) % 1024 == 0 else 0)
         if tbuf.shape[0] >= n_in * ms:
             uB, ur, un, ums, uwo, ubo, udo = U(B), U(r), U(n_in), U(ms), U(wo), U(bo), U(do)
-            _copy_wt(theta, uwo, ur, un, tbuf, ums)     # (128 x 64: 2.2 -> 0.6 us)
+            _copy_wt(theta, uwo, ur, un, tbuf, ums, U(0))  # (128 x 64: 2.2 -> 0.6 us)
             for i in range(uB):
                 for j in range(ur):
                     dst[udo + i * ur + j] = theta[ubo + j]
             _rows_fma(dst, do, B, r, src, so, n_in, 1, n_in, tbuf, 0, ms, ibuf, False)
             return
+    lanes = _lanes(dst.itemsize)
+    npad = (r + lanes - 1) // lanes * lanes
+    if (r >= _PAD_MIN_ROWS and r % lanes != 0 and npad <= 2 * lanes
+            and _use_rows(B, B, npad, n_in, dst.itemsize, ibuf)
+            and tbuf.shape[0] >= (n_in + B) * npad):
+        # one or two vectors' worth of units, not a whole number (W3's 128 -> 10): W^T
+        # padded with zero columns to npad, the products into a B x npad block after it
+        # (each row's sum in four interleaved parts: see _fma_tile's split), then the r
+        # columns out. W3: 3.0 us by BLAS
+        uB, ur, un, upad, uwo, ubo, udo = U(B), U(r), U(n_in), U(npad), U(wo), U(bo), U(do)
+        _copy_wt(theta, uwo, ur, un, tbuf, upad, U(0))
+        for k in range(un):
+            for j in range(ur, upad):
+                tbuf[k * upad + j] = 0.0
+        po = un * upad
+        for i in range(uB):
+            for j in range(ur):
+                tbuf[po + i * upad + j] = theta[ubo + j]
+            for j in range(ur, upad):
+                tbuf[po + i * upad + j] = 0.0
+        _compact(src, so, n_in, 1, uB, un, ibuf)
+        cnt = uB * un
+        for i in range(uB):
+            if npad == lanes:
+                _tile1s4(tbuf, po + i * upad, tbuf, U(0), upad, src, U(so) + i * un, U(1),
+                         ibuf, i * un, ibuf[cnt + i])
+            else:
+                _tile2s4(tbuf, po + i * upad, tbuf, U(0), upad, src, U(so) + i * un, U(1),
+                         ibuf, i * un, ibuf[cnt + i])
+        for i in range(uB):
+            for j in range(ur):
+                dst[udo + i * ur + j] = tbuf[po + i * upad + j]
+        return
     if B * n_in * r >= _BLAS_MIN:
         W = theta[wo:bo].reshape((r, n_in))
         Z = dst[do:do + B * r].reshape((B, r))
@@ -730,7 +848,14 @@ def _weight_grad(grad, wo, r, n_in, d, do, a, ao, B, ibuf, sbuf, so, slen):
     into ``grad`` (the same sums in the same order). Measured here: batch 10, 2 -> 8,
     124 -> 38 ns; batch 32, 2 -> 64, 1.1 us (BLAS) -> 0.2 us."""
     if _use_rows(B, r, n_in, B, grad.itemsize, ibuf):
-        _rows_fma(grad, wo, r, n_in, d, do, 1, r, B, a, ao, n_in, ibuf, True)
+        if slen >= B * r:
+            # delta^T copied into the scratch first (8 x 8 blocks): its rows, the units'
+            # deltas over the batch, are then contiguous, and their nonzeros are found
+            # eight at a time (see _compact; W3's 128 x 64: 5.9 -> 5.3 us in the running kernel)
+            _copy_wt(d, U(do), U(B), U(r), sbuf, U(B), U(so))
+            _rows_fma(grad, wo, r, n_in, sbuf, so, B, 1, B, a, ao, n_in, ibuf, True)
+        else:
+            _rows_fma(grad, wo, r, n_in, d, do, 1, r, B, a, ao, n_in, ibuf, True)
         return
     if n_in * r <= slen and _use_rows(B, n_in, r, B, grad.itemsize, ibuf):
         uso, ur, un, uwo = U(so), U(r), U(n_in), U(wo)
