@@ -63,3 +63,33 @@ def _offsets(n):
 @pytest.mark.parametrize("n", [0, 1, 9, 100, 1000, 100_000])
 def test_the_kernels_own_scratch_is_aligned(n):
     assert _offsets(n) == (0, 0, 0, n, n, n)
+
+
+@pytest.mark.parametrize("hidden,n_in,k,itemsize,want", [
+    ([[128, "relu"]], 64, 10, 8, 96),           # W3: 64 -> 128 over 128 samples is 1.05 M
+    ([[64, "relu"], [64, "relu"]], 2, 1, 8, 128),   # W2
+    ([[8, "tanh"], [8, "tanh"]], 2, 1, 8, 256),     # W1: every block stays on the rows path
+    ([[256, "relu"], [128, "relu"]], 784, 10, 4, 256),  # W4: its big layers use BLAS anyway
+])
+def test_whole_set_blocks_keep_layers_on_the_rows_path(hidden, n_in, k, itemsize, want):
+    from workbench.core.network import Layout
+    lay = Layout.build(n_in, k, hidden, "softmax")
+    assert lay.block(itemsize) == want
+
+
+def test_an_evaluation_in_smaller_blocks_gives_the_same_figures():
+    """W3's shape evaluates in blocks of 96 (the rows path) instead of 256 (BLAS): the
+    same losses to 1e-12 and the same per-unit counts."""
+    from workbench.run.run import _EvalJob
+    run = Run({"data": {"name": "digits"}, "model": {"hidden": [[128, "relu"]],
+               "output": "softmax", "loss": "cross_entropy", "init": "he"},
+               "training": {"batch_size": 32}}, diagnostics=False)
+    run.run_steps(60)
+    assert run._eval_block == 96
+    th = run.network.theta.copy()
+    row96, us96 = _EvalJob(run, th).row()
+    run._eval_block = 256
+    row256, us256 = _EvalJob(run, th).row()
+    for key in ("train_loss", "test_loss", "train_acc", "test_acc"):
+        assert row96[key] == pytest.approx(row256[key], rel=1e-12, abs=1e-12), key
+    assert np.array_equal(us96["off"], us256["off"]) and np.array_equal(us96["sat"], us256["sat"])

@@ -147,6 +147,7 @@ class _EvalJob:
         self.step = run.step
         self.epoch = run.epoch_progress
         self.l1, self.l2 = run.hp["l1"], run.hp["l2"]
+        self.block = run._eval_block
         self.future = None
 
     def compute(self, off: np.ndarray, sat: np.ndarray):
@@ -158,7 +159,7 @@ class _EvalJob:
 
         def split(X, Y, off, sat):
             loss, acc = K.evaluate(self.theta, *args, X, Y, r._classify, r._threshold_z,
-                                   256, off, sat)
+                                   self.block, off, sat)
             return float(loss), (float(acc) if r._classify else None)
         tl, ta = split(r._X, r._Y, off, sat)
         vl = va = None
@@ -268,6 +269,7 @@ class Run:
         # modulo 2**64 (what uint64 arithmetic gave, without its overflow warning)
         self._rng = np.array([(cfg.seed * 0x9E3779B1 + 12345) % 2 ** 64], dtype=np.uint64)
         self._alloc_buffers(self.hp["batch_size"])
+        self._eval_block = net.layout.block(self.dtype.itemsize)
         planned = int(cfg.training["epochs"]) * math.ceil(n / max(1, self.hp["batch_size"]))
         # room for the configured epochs and a quarter more (a run trained on past them,
         # or one that starts with a few warm-up steps, does not reallocate and copy its
