@@ -451,12 +451,13 @@ def test_a_float32_forward_map_under_two_vectors_runs_padded_rows(r):
     assert np.allclose(dst[5:-4].reshape(B, r), want, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("B,n_in,r", [(2, 8, 8), (5, 8, 10), (32, 64, 128), (32, 128, 10),
-                                      (3, 16, 24)])
+@pytest.mark.parametrize("B,n_in,r", [(16, 8, 8), (21, 8, 10), (32, 64, 128), (32, 128, 10),
+                                      (17, 16, 24), (5, 8, 10)])
 def test_the_weight_gradient_through_a_transposed_delta_keeps_the_bits(B, n_in, r):
-    """With room for B r values in the scratch, delta^T is copied there first (its rows
-    contiguous); every entry is still the in-order sum with one rounding per term, and
-    the scratch outside those values is left alone."""
+    """With room for B r values in the scratch and a batch of _WG_T_MIN_BATCH or more,
+    delta^T is copied there first (its rows contiguous); every entry is still the
+    in-order sum with one rounding per term (as for a smaller batch, which reads delta
+    in place), and the scratch outside those values is left alone."""
     rng = np.random.default_rng(B + n_in * r)
     a = rng.normal(size=(B, n_in))
     a[rng.random(a.shape) < 0.3] = 0.0

@@ -78,6 +78,9 @@ _ROWS_MIN_BATCH = 2
 # From this many units, a forward product whose rows are not a whole number of vectors
 # takes :func:`_rows_fma` on rows padded to one (see :func:`_affine`).
 _PAD_MIN_ROWS = 8
+# From this batch size the weight gradient's rows path first copies delta^T (see
+# _weight_grad); W1's batch of 10 ran 6 % slower with the copy.
+_WG_T_MIN_BATCH = 16
 ADAGRAD_INIT = 0.1  # Keras' initial accumulator value
 
 _MAXOUT = 7
@@ -842,16 +845,18 @@ def _affine(theta, wo, r, n_in, src, so, dst, do, B, tbuf, ibuf):
 def _weight_grad(grad, wo, r, n_in, d, do, a, ao, B, ibuf, sbuf, so, slen):
     """dW = delta^T a (summed over the batch): grad[j, k] = sum_i d[i, j] a[i, k].
 
-    ``sbuf[so : so + slen]``: float scratch, for a layer with fewer inputs than a SIMD
+    ``sbuf[so : so + slen]``: float scratch (``_backward`` passes z's block, read no
+    more): for delta^T on the rows path (batches of ``_WG_T_MIN_BATCH`` or more), and
+    for a layer with fewer inputs than a SIMD
     vector and at least a vector of units (2 -> 8 of W1, 2 -> 64 of W2): there dW^T =
     a^T delta, whose rows are wide, runs through :func:`_rows_fma` and is transposed
     into ``grad`` (the same sums in the same order). Measured here: batch 10, 2 -> 8,
     124 -> 38 ns; batch 32, 2 -> 64, 1.1 us (BLAS) -> 0.2 us."""
     if _use_rows(B, r, n_in, B, grad.itemsize, ibuf):
-        if slen >= B * r:
+        if B >= _WG_T_MIN_BATCH and slen >= B * r:
             # delta^T copied into the scratch first (8 x 8 blocks): its rows, the units'
             # deltas over the batch, are then contiguous, and their nonzeros are found
-            # eight at a time (see _compact; W3's 128 x 64: 5.9 -> 5.3 us in the running kernel)
+            # eight at a time (see _compact; W3's 128 x 64: 5.9 -> 5.3 us in the kernel)
             _copy_wt(d, U(do), U(B), U(r), sbuf, U(B), U(so))
             _rows_fma(grad, wo, r, n_in, sbuf, so, B, 1, B, a, ao, n_in, ibuf, True)
         else:
