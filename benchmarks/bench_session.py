@@ -164,6 +164,7 @@ def main() -> int:
         ap.error("--repeats must be at least 7, --steps and --segment at least 1000")
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     warmup()
+    sys.modules["workbench.core.warmup"].wait_for_background()  # nothing timed while compiling
     tmp = Path(tempfile.mkdtemp(prefix="bench-session-"))
     ov = overhead(args.segment, args.repeats, tmp / "overhead.wbsession", log)
     (tmp / "overhead.wbsession").unlink()
