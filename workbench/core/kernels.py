@@ -712,6 +712,13 @@ def _copy_wt(theta, uwo, ur, un, tbuf, ums, uto):
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
+def _transpose(src, so, R, C, dst, do):
+    """dst[do + c R + i] = src[so + i C + c] for an R x C block (:func:`_copy_wt`; not
+    inlined, to keep the kernels' cold compile down)."""
+    _copy_wt(src, U(so), U(R), U(C), dst, U(R), U(do))
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
 def _affine_wt(theta, uwo, ur, un, src, uso, dst, udo, uB, ubo, tbuf):
     """The hand loop of :func:`_affine` through W^T (n_in x r in ``tbuf``): the inner
     loop over units then reads the weights contiguously and vectorises; in W's own layout
@@ -728,6 +735,41 @@ def _affine_wt(theta, uwo, ur, un, src, uso, dst, udo, uB, ubo, tbuf):
             wk = k * ur
             for j in range(ur):
                 dst[zi + j] += x * tbuf[wk + j]
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _affine_padded(theta, wo, r, n_in, src, so, dst, do, B, tbuf, ibuf, npad):
+    """The forward map of a layer one or two vectors' worth of units wide but not a whole
+    number of vectors (W3's 128 -> 10; see :func:`_affine`): W^T padded with zero columns
+    to ``npad`` in ``tbuf``, the products into a B x npad block after it (each row's sum
+    in four interleaved parts: see :func:`_fma_tile`'s ``split``), then the r columns
+    out. W3: 3.0 us by BLAS, 2.1 us here. (Not inlined, like :func:`_rows_fma`: at every
+    call site of _affine it added a third to the cold compile.)"""
+    lanes = _lanes(dst.itemsize)
+    bo = wo + r * n_in
+    uB, ur, un, upad, uwo, ubo, udo = U(B), U(r), U(n_in), U(npad), U(wo), U(bo), U(do)
+    _copy_wt(theta, uwo, ur, un, tbuf, upad, U(0))
+    for k in range(un):
+        for j in range(ur, upad):
+            tbuf[k * upad + j] = 0.0
+    po = un * upad
+    for i in range(uB):
+        for j in range(ur):
+            tbuf[po + i * upad + j] = theta[ubo + j]
+        for j in range(ur, upad):
+            tbuf[po + i * upad + j] = 0.0
+    _compact(src, so, n_in, 1, uB, un, ibuf)
+    cnt = uB * un
+    for i in range(uB):
+        if npad == lanes:
+            _tile1s4(tbuf, po + i * upad, tbuf, U(0), upad, src, U(so) + i * un, U(1),
+                     ibuf, i * un, ibuf[cnt + i])
+        else:
+            _tile2s4(tbuf, po + i * upad, tbuf, U(0), upad, src, U(so) + i * un, U(1),
+                     ibuf, i * un, ibuf[cnt + i])
+    for i in range(uB):
+        for j in range(ur):
+            dst[udo + i * ur + j] = tbuf[po + i * upad + j]
 
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
@@ -756,33 +798,7 @@ def _affine(theta, wo, r, n_in, src, so, dst, do, B, tbuf, ibuf):
     if (r >= _PAD_MIN_ROWS and r % lanes != 0 and npad <= 2 * lanes
             and _use_rows(B, B, npad, n_in, dst.itemsize, ibuf)
             and tbuf.shape[0] >= (n_in + B) * npad):
-        # one or two vectors' worth of units, not a whole number (W3's 128 -> 10): W^T
-        # padded with zero columns to npad, the products into a B x npad block after it
-        # (each row's sum in four interleaved parts: see _fma_tile's split), then the r
-        # columns out. W3: 3.0 us by BLAS
-        uB, ur, un, upad, uwo, ubo, udo = U(B), U(r), U(n_in), U(npad), U(wo), U(bo), U(do)
-        _copy_wt(theta, uwo, ur, un, tbuf, upad, U(0))
-        for k in range(un):
-            for j in range(ur, upad):
-                tbuf[k * upad + j] = 0.0
-        po = un * upad
-        for i in range(uB):
-            for j in range(ur):
-                tbuf[po + i * upad + j] = theta[ubo + j]
-            for j in range(ur, upad):
-                tbuf[po + i * upad + j] = 0.0
-        _compact(src, so, n_in, 1, uB, un, ibuf)
-        cnt = uB * un
-        for i in range(uB):
-            if npad == lanes:
-                _tile1s4(tbuf, po + i * upad, tbuf, U(0), upad, src, U(so) + i * un, U(1),
-                         ibuf, i * un, ibuf[cnt + i])
-            else:
-                _tile2s4(tbuf, po + i * upad, tbuf, U(0), upad, src, U(so) + i * un, U(1),
-                         ibuf, i * un, ibuf[cnt + i])
-        for i in range(uB):
-            for j in range(ur):
-                dst[udo + i * ur + j] = tbuf[po + i * upad + j]
+        _affine_padded(theta, wo, r, n_in, src, so, dst, do, B, tbuf, ibuf, npad)
         return
     if B * n_in * r >= _BLAS_MIN:
         W = theta[wo:bo].reshape((r, n_in))
@@ -857,7 +873,7 @@ def _weight_grad(grad, wo, r, n_in, d, do, a, ao, B, ibuf, sbuf, so, slen):
             # delta^T copied into the scratch first (8 x 8 blocks): its rows, the units'
             # deltas over the batch, are then contiguous, and their nonzeros are found
             # eight at a time (see _compact; W3's 128 x 64: 5.9 -> 5.3 us in the kernel)
-            _copy_wt(d, U(do), U(B), U(r), sbuf, U(B), U(so))
+            _transpose(d, do, B, r, sbuf, so)
             _rows_fma(grad, wo, r, n_in, sbuf, so, B, 1, B, a, ao, n_in, ibuf, True)
         else:
             _rows_fma(grad, wo, r, n_in, d, do, 1, r, B, a, ao, n_in, ibuf, True)
