@@ -343,9 +343,10 @@ def test_overlapped_evaluations_match_inline_ones(chunk, monkeypatch):
 
 
 def test_an_evaluation_is_overlapped_only_when_the_next_chunk_can_hide_it(monkeypatch):
-    """The helper thread takes an evaluation when the chunk after it lasts at least the
-    last evaluation's time plus twice the helper's polling interval (measured kernel
-    time per step); a shorter one (the last few steps of a call) evaluates inline."""
+    """The helper thread takes an evaluation of more than EVAL_INLINE_MAX_S when the
+    chunk after it lasts at least the last evaluation's time plus the helper's start
+    (EVAL_START_S; the chunk measured by the kernel's time per step); a shorter one
+    (the last few steps of a call), or a cheaper evaluation, runs inline."""
     from workbench.run import run as run_module
     started = []
     real = run_module.Run._start_evaluation
@@ -355,11 +356,12 @@ def test_an_evaluation_is_overlapped_only_when_the_next_chunk_can_hide_it(monkey
               diagnostics=False)
     run.run_steps(147)
     assert run._step_s > 0 and run._eval_s > 0
-    assert run._worth_overlapping(10 ** 9)
     assert not run._worth_overlapping(0)
     # fake figures: steps of 1 ms, evaluations of 5 ms
     run._step_s, run._eval_s = 1e-3, 5e-3
     assert run._worth_overlapping(6) and not run._worth_overlapping(5)
+    run._eval_s = 0.9 * run_module.EVAL_INLINE_MAX_S      # cheap: inline, however long
+    assert not run._worth_overlapping(10 ** 9)
     monkeypatch.setattr(run_module.Run, "_train_chunk", _fixed_speed(run_module.Run._train_chunk))
     started.clear()
     run.run_steps(6)      # the evaluation at 150, 3 steps left in the call: inline

@@ -18,8 +18,11 @@ ALIGN = 64
 def empty(shape, dtype=np.float64) -> np.ndarray:
     """An uninitialised C-contiguous array whose data start on an ``ALIGN``-byte boundary."""
     dtype = np.dtype(dtype)
-    shape = (shape,) if np.ndim(shape) == 0 else tuple(shape)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    n = 1
+    for d in shape:         # (np.prod took 2 of the 4.6 us)
+        n *= int(d)
+    nbytes = n * dtype.itemsize
     raw = np.empty(nbytes + ALIGN, np.uint8)
     off = -raw.ctypes.data % ALIGN
     return raw[off:off + nbytes].view(dtype).reshape(shape)

@@ -89,8 +89,14 @@ class _Result:
         return self._value
 
 
-POLL_S = 100e-6
-POLL_FOR_S = 0.02
+# The choice between an overlapped and an inline evaluation (Run._worth_overlapping):
+# the helper thread's start on a job (the wake-up of a thread blocked on a queue: tens
+# of microseconds on these VMs), and the evaluation time below which the training thread
+# evaluates inline. Handing W1's 50 us evaluation over cost the training thread more
+# than doing it (20 us to submit it, its kernel slowed while the helper ran, the helper
+# itself slower from idle): 1,283 against 1,235 ns a step.
+EVAL_START_S = 100e-6
+EVAL_INLINE_MAX_S = 75e-6
 
 
 class _EvalThread:
@@ -104,34 +110,13 @@ class _EvalThread:
         self._thread.start()
 
     def _loop(self) -> None:
-        import queue
-        q = self._q
         while True:
-            try:
-                fn, res = q.get_nowait()
-            except queue.Empty:
-                fn, res = self._next(q, queue.Empty)
+            fn, res = self._q.get()
             try:
                 res._value = fn()
             except BaseException as e:  # handed to the caller of result()
                 res._error = e
             res._set_done()
-
-    @staticmethod
-    def _next(q, empty):
-        """The next job: looked for every POLL_S for POLL_FOR_S after the last one, then
-        waited for. While a run trains, jobs come every few hundred microseconds; a
-        thread blocked on the queue must be woken by the submitter, which cost the
-        training thread 10-20 us a job on these VMs (an inter-processor interrupt); a
-        timer wakes a polling thread on its own core."""
-        deadline = time.perf_counter() + POLL_FOR_S
-        while time.perf_counter() < deadline:
-            time.sleep(POLL_S)
-            try:
-                return q.get_nowait()
-            except empty:
-                pass
-        return q.get()
 
     def submit(self, fn) -> _Result:
         res = _Result()
@@ -318,6 +303,7 @@ class Run:
         self._eval_every_arg = eval_every
         self._chunk_state = None
         self.compute_seconds = 0.0
+        self._eval_theta = None     # the parameters an overlapped evaluation reads
         self._step_s = 0.0          # the last chunk's kernel time per step
         self._eval_s = 0.0          # the last evaluation's time (either thread)
         self._evaluated_at = -1
@@ -592,12 +578,14 @@ class Run:
         return done
 
     def _worth_overlapping(self, steps: int) -> bool:
-        """Whether the next chunk (at most ``steps``) lasts long enough to hide an
-        evaluation on the helper thread: the last evaluation's time plus twice the
-        helper's polling interval (its start). Otherwise the training thread evaluates
-        inline: a short last chunk of a call (W1's 64 steps after its fourth evaluation
-        of 1,400 steps) only waited for the helper, 60 us where inline took 50."""
-        return steps * self._step_s >= self._eval_s + 2 * POLL_S
+        """Whether to hand the due evaluation to the helper thread: it takes longer than
+        ``EVAL_INLINE_MAX_S`` (the last one measured), and the next chunk (at most
+        ``steps``) lasts long enough to hide it and the helper's start
+        (``EVAL_START_S``). Otherwise the training thread evaluates inline: a short
+        last chunk of a call (W1's 64 steps after its fourth evaluation of 1,400 steps)
+        only waited for the helper."""
+        return (self._eval_s > EVAL_INLINE_MAX_S
+                and steps * self._step_s >= self._eval_s + EVAL_START_S)
 
     def _train_chunk(self, m: int, job: "_EvalJob | None" = None) -> int:
         if self.exact:
@@ -682,7 +670,14 @@ class Run:
 
     def _start_evaluation(self) -> "_EvalJob":
         """Evaluate the current parameters on the helper thread (see run_steps)."""
-        job = _EvalJob(self, aligned.copy(self.network.theta))
+        # the parameters into a buffer kept for this (the job before has been recorded
+        # by now: at most one is in flight), not a new array each time
+        buf = self._eval_theta
+        if buf is None or buf.shape != self.network.theta.shape:
+            buf = self._eval_theta = aligned.empty(self.network.theta.shape,
+                                                   self.network.theta.dtype)
+        np.copyto(buf, self.network.theta)
+        job = _EvalJob(self, buf)
         job.future = _eval_pool().submit(job.row)
         return job
 
