@@ -48,6 +48,14 @@ def test_a_run_keeps_its_kernel_arrays_aligned():
     run.run_steps(20)
     check()
     assert aligned.is_aligned(run.network.copy().theta)
+    # overlapped evaluations read the parameters from one aligned buffer, kept
+    run2 = Run({"data": {"name": "spiral", "n_samples": 300}}, eval_every=10,
+               diagnostics=False)
+    run2.run_steps(25)
+    buf = run2._eval_theta
+    assert buf is not None and aligned.is_aligned(buf)
+    run2.run_steps(25)
+    assert run2._eval_theta is buf and len(run2.evaluations) == 6
     assert aligned.is_aligned(Network(3, 2, {"hidden": [[5, "tanh"]]}).theta)
 
 

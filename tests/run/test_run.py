@@ -314,8 +314,6 @@ def test_overlapped_evaluations_match_inline_ones(chunk, monkeypatch):
     real = run_module.Run._start_evaluation
     monkeypatch.setattr(run_module.Run, "_start_evaluation",
                         lambda self: started.append(self.step) or real(self))
-    # chunks of 25 tiny steps are too short to hide an evaluation: overlapped anyway
-    monkeypatch.setattr(run_module.Run, "_worth_overlapping", lambda self, steps: True)
     cfg = {"data": {"name": "spiral", "n_samples": 300}, "training": {"epochs": 12}}
     seen = []
     for overlap in (False, True):
@@ -340,41 +338,6 @@ def test_overlapped_evaluations_match_inline_ones(chunk, monkeypatch):
     assert np.array_equal(theta0, theta1)
     assert f0 == f1
     assert len(started) >= 5     # the overlapped path ran (for the second run)
-
-
-def test_an_evaluation_is_overlapped_only_when_the_next_chunk_can_hide_it(monkeypatch):
-    """The helper thread takes an evaluation of more than EVAL_INLINE_MAX_S when the
-    chunk after it lasts at least the last evaluation's time plus the helper's start
-    (EVAL_START_S; the chunk measured by the kernel's time per step); a shorter one
-    (the last few steps of a call), or a cheaper evaluation, runs inline."""
-    from workbench.run import run as run_module
-    started = []
-    real = run_module.Run._start_evaluation
-    monkeypatch.setattr(run_module.Run, "_start_evaluation",
-                        lambda self: started.append(self.step) or real(self))
-    run = Run({"data": {"name": "spiral", "n_samples": 300}}, eval_every=50,
-              diagnostics=False)
-    run.run_steps(147)
-    assert run._step_s > 0 and run._eval_s > 0
-    assert not run._worth_overlapping(0)
-    # fake figures: steps of 1 ms, evaluations of 5 ms
-    run._step_s, run._eval_s = 1e-3, 5e-3
-    assert run._worth_overlapping(6) and not run._worth_overlapping(5)
-    run._eval_s = 0.9 * run_module.EVAL_INLINE_MAX_S      # cheap: inline, however long
-    assert not run._worth_overlapping(10 ** 9)
-    monkeypatch.setattr(run_module.Run, "_train_chunk", _fixed_speed(run_module.Run._train_chunk))
-    started.clear()
-    run.run_steps(6)      # the evaluation at 150, 3 steps left in the call: inline
-    run.run_steps(60)     # at 200, 13 steps left: overlapped
-    assert started == [200] and [e["step"] for e in run.evaluations][-2:] == [150, 200]
-
-
-def _fixed_speed(train_chunk):
-    def f(self, m, job=None):
-        done = train_chunk(self, m, job)
-        self._step_s, self._eval_s = 1e-3, 5e-3
-        return done
-    return f
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork()")

@@ -89,16 +89,6 @@ class _Result:
         return self._value
 
 
-# The choice between an overlapped and an inline evaluation (Run._worth_overlapping):
-# the helper thread's start on a job (the wake-up of a thread blocked on a queue: tens
-# of microseconds on these VMs), and the evaluation time below which the training thread
-# evaluates inline. Handing W1's 50 us evaluation over cost the training thread more
-# than doing it (20 us to submit it, its kernel slowed while the helper ran, the helper
-# itself slower from idle): 1,283 against 1,235 ns a step.
-EVAL_START_S = 100e-6
-EVAL_INLINE_MAX_S = 75e-6
-
-
 class _EvalThread:
     """One daemon thread per process that runs overlapped evaluations (started on first
     use; it sleeps on its queue when idle and never keeps the process alive)."""
@@ -183,11 +173,9 @@ class _EvalJob:
         than in the training thread between two chunks (W1: 15 of the 31 us that an
         evaluation cost that thread)."""
         r = self.run
-        tic = time.perf_counter()
         off = np.zeros(r._n_units, np.int64)
         sat = np.zeros_like(off)
         tl, ta, vl, va = self.compute(off, sat)
-        r._eval_s = time.perf_counter() - tic
         n = r.n_train
         # per layer, the share of its units off on 99 % / saturated on 90 % of the samples
         # (one bincount each: per-layer np.mean calls were a third of this)
@@ -304,8 +292,6 @@ class Run:
         self._chunk_state = None
         self.compute_seconds = 0.0
         self._eval_theta = None     # the parameters an overlapped evaluation reads
-        self._step_s = 0.0          # the last chunk's kernel time per step
-        self._eval_s = 0.0          # the last evaluation's time (either thread)
         self._evaluated_at = -1
         self.overlap_evaluations = True
         self.monitor = None
@@ -567,8 +553,7 @@ class Run:
                 # that step is evaluated, so the curves show the fit it found
                 if self.nonfinite is None and (self.step % ee == 0 or
                                                self.exact and self.step == 1):
-                    if (self.overlap_evaluations and not self.exact and done < n
-                            and self._worth_overlapping(min(n - done, max_chunk, ee))):
+                    if self.overlap_evaluations and not self.exact and done < n:
                         job = self._start_evaluation()
                     else:
                         self._evaluate_and_record()
@@ -576,16 +561,6 @@ class Run:
             if job is not None:
                 self._finish_evaluation(job)
         return done
-
-    def _worth_overlapping(self, steps: int) -> bool:
-        """Whether to hand the due evaluation to the helper thread: it takes longer than
-        ``EVAL_INLINE_MAX_S`` (the last one measured), and the next chunk (at most
-        ``steps``) lasts long enough to hide it and the helper's start
-        (``EVAL_START_S``). Otherwise the training thread evaluates inline: a short
-        last chunk of a call (W1's 64 steps after its fourth evaluation of 1,400 steps)
-        only waited for the helper."""
-        return (self._eval_s > EVAL_INLINE_MAX_S
-                and steps * self._step_s >= self._eval_s + EVAL_START_S)
 
     def _train_chunk(self, m: int, job: "_EvalJob | None" = None) -> int:
         if self.exact:
@@ -605,10 +580,7 @@ class Run:
             self._zbuf, self._abuf, self._dbuf, self._ybuf, self._ibuf,
             out["loss"], out["gnorm"], out["wnorm"], out["uratio"], out["dead"],
             out["sat"], out["flags"])
-        el = time.perf_counter() - tic
-        self.compute_seconds += el
-        if done:
-            self._step_s = el / done
+        self.compute_seconds += time.perf_counter() - tic
         if job is not None:   # the evaluation of the step this chunk started from
             self._finish_evaluation(job)
         if self.hp["decay"]:
