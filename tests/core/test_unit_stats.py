@@ -30,8 +30,10 @@ def _expected(code, a):
 @pytest.mark.parametrize("B", [1, 3, 10, 32])
 def test_fractions_match_their_definitions(B):
     rng = np.random.default_rng(B)
-    codes = [RELU, TANH, SIGMOID, RELU, LINEAR]
-    units = np.array([3, 17, 8, 9, 64, 2])
+    # layers of 16 units or more take passes along the rows, narrower ones a scan of
+    # each unit's column: both kinds for ReLU, the narrow kind for sigmoid and tanh
+    codes = [RELU, TANH, SIGMOID, RELU, RELU, LINEAR]
+    units = np.array([3, 17, 8, 9, 64, 5, 2])
     rows = units[1:].copy()
     zcum = np.concatenate([[0], np.cumsum(rows)])
     acum = np.concatenate([[0], np.cumsum(units)])
@@ -60,4 +62,5 @@ def test_fractions_match_their_definitions(B):
     for l, code in enumerate(codes):
         a = abuf[B * acum[l + 1]: B * acum[l + 2]].reshape(B, units[l + 1])
         assert (dead[0, l], sat[0, l]) == _expected(code, a), (l, code)
-    assert dead[0, 0] >= 6 / 17 and sat[0, 1] > 0 and sat[0, 2] >= 2 / 9
+    assert dead[0, 0] >= 6 / 17 and sat[0, 1] > 0 and sat[0, 2] >= 2 / 9 and dead[0, 4] > 0
+    assert units[1] >= K._STATS_PASS_MIN_UNITS > units[5]

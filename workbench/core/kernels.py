@@ -78,6 +78,9 @@ _ROWS_MIN_BATCH = 2
 # From this many units, a forward product whose rows are not a whole number of vectors
 # takes :func:`_rows_fma` on rows padded to one (see :func:`_affine`).
 _PAD_MIN_ROWS = 8
+# Layers of this many units or more take the per-step unit statistics in passes along
+# the batch's rows; narrower ones scan each unit's column (see _unit_stats).
+_STATS_PASS_MIN_UNITS = 16
 # From this batch size the weight gradient's rows path first copies delta^T (see
 # _weight_grad); W1's batch of 10 ran 6 % slower with the copy.
 _WG_T_MIN_BATCH = 16
@@ -1247,7 +1250,8 @@ def _unit_stats(acts, rows, units, zbuf, abuf, zcum, acum, B, out_dead, out_sat,
     step), and a unit counts when that maximum is not > 0 (not >= 0.01). A NaN never
     wins the comparison, so, as in a scan of each unit, it reads as off. (The scan of each
     unit down its column, stopping at the first active sample: 1.05 us of W3's step;
-    these passes vectorise.)"""
+    these passes vectorise.) Layers under ``_STATS_PASS_MIN_UNITS`` units keep that scan:
+    it usually stops at the first sample, and the passes' set-up dominated there."""
     L = rows.shape[0]
     for l in range(L):
         code = acts[l]
@@ -1258,6 +1262,26 @@ def _unit_stats(acts, rows, units, zbuf, abuf, zcum, acum, B, out_dead, out_sat,
         u = units[l + 1]
         uu = U(u)
         ao = U(B * acum[l + 1])
+        if u < _STATS_PASS_MIN_UNITS:
+            # a narrow layer (W1's 8 tanh units): down each unit's column, stopping at
+            # its first active sample, usually the first (W1: 12 ns, the passes 120)
+            count = 0
+            for j in range(uu):
+                i = U(0)
+                while i < U(B):
+                    x = abuf[ao + i * uu + j]
+                    if code == 4:
+                        if x > 0.0:
+                            break
+                    elif (x * (1.0 - x) if code == 2 else 1.0 - x * x) >= 0.01:
+                        break
+                    i += U(1)
+                count += 1 if i == U(B) else 0
+            if code == 4:
+                out_dead[s, l] = count / u
+            else:
+                out_sat[s, l] = count / u
+            continue
         for j in range(uu):
             zbuf[j] = -np.inf
         for i in range(U(B)):
