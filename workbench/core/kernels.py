@@ -1250,8 +1250,9 @@ def _unit_stats(acts, rows, units, zbuf, abuf, zcum, acum, B, out_dead, out_sat,
     step), and a unit counts when that maximum is not > 0 (not >= 0.01). A NaN never
     wins the comparison, so, as in a scan of each unit, it reads as off. (The scan of each
     unit down its column, stopping at the first active sample: 1.05 us of W3's step;
-    these passes vectorise.) Layers under ``_STATS_PASS_MIN_UNITS`` units keep that scan:
-    it usually stops at the first sample, and the passes' set-up dominated there."""
+    these passes vectorise.) Layers under ``_STATS_PASS_MIN_UNITS`` units keep that scan
+    for batches of 2 or more: it usually stops at the first sample, and the passes'
+    set-up dominated there."""
     L = rows.shape[0]
     for l in range(L):
         code = acts[l]
@@ -1262,9 +1263,10 @@ def _unit_stats(acts, rows, units, zbuf, abuf, zcum, acum, B, out_dead, out_sat,
         u = units[l + 1]
         uu = U(u)
         ao = U(B * acum[l + 1])
-        if u < _STATS_PASS_MIN_UNITS:
+        if u < _STATS_PASS_MIN_UNITS and B > 1:
             # a narrow layer (W1's 8 tanh units): down each unit's column, stopping at
-            # its first active sample, usually the first (W1: 12 ns, the passes 120)
+            # its first active sample, usually the first (W1: 12 ns, the passes 120;
+            # a batch of one, W5, is 5 % faster with the pass, one row)
             count = 0
             for j in range(uu):
                 i = U(0)
