@@ -85,6 +85,20 @@ def test_whole_set_blocks_keep_layers_on_the_rows_path(hidden, n_in, k, itemsize
     assert lay.block(itemsize) == want
 
 
+def test_the_block_rule_mirrors_the_kernels_own_choice_of_path():
+    """network.forward_on_rows (plain Python, for Layout.block) against what _affine
+    decides (_use_rows, or _pad_width for the padded form) on a grid of shapes."""
+    from workbench.core.network import forward_on_rows
+    ib = np.zeros(1 << 20, np.int64)
+    for itemsize in (8, 4):
+        for B in (1, 2, 10, 32, 96, 128, 256):
+            for r in (1, 4, 7, 8, 9, 10, 15, 16, 17, 24, 31, 32, 33, 64, 100, 128, 256):
+                for n_in in (1, 2, 8, 64, 65, 128, 784):
+                    want = bool(K._use_rows(B, B, r, n_in, itemsize, ib)
+                                or K._pad_width(B, r, n_in, itemsize, ib))
+                    assert forward_on_rows(B, r, n_in, itemsize) == want, (B, r, n_in, itemsize)
+
+
 def test_an_evaluation_in_smaller_blocks_gives_the_same_figures():
     """W3's shape evaluates in blocks of 96 (the rows path) instead of 256 (BLAS): the
     same losses to 1e-12 and the same per-unit counts."""

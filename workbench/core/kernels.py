@@ -139,6 +139,14 @@ def _data(context, builder, ty, val):
     return context.make_array(ty)(context, builder, value=val).data
 
 
+def _splat(builder, vt, x):
+    """The scalar ``x`` in every lane of a vector of type ``vt``."""
+    b = builder.insert_element(ir.Constant(vt, ir.Undefined), x, ir.Constant(ir.IntType(32), 0))
+    return builder.shuffle_vector(b, ir.Constant(vt, ir.Undefined),
+                                  ir.Constant(ir.VectorType(ir.IntType(32), vt.count),
+                                              [0] * vt.count))
+
+
 def _fma_tile(nvec, zero=False, split=1):
     """An intrinsic ``tile(out, oo, M, mo, ms, s, so, sc, idx, io, nz)`` that adds to
     the ``nvec`` SIMD vectors at ``out[oo:]`` (8 float64 or 16 float32 each), for q in
@@ -204,11 +212,7 @@ def _fma_tile(nvec, zero=False, split=1):
                 k = builder.load(builder.gep(ip, [builder.add(io_i, q)]))
                 k = builder.sext(k, i64) if k.type.width < 64 else k
                 v = builder.load(builder.gep(sp, [builder.add(so_i, builder.mul(k, sc_i))]))
-                bv = builder.insert_element(ir.Constant(vt, ir.Undefined), v,
-                                            ir.Constant(ir.IntType(32), 0))
-                bv = builder.shuffle_vector(bv, ir.Constant(vt, ir.Undefined),
-                                            ir.Constant(ir.VectorType(ir.IntType(32), lanes),
-                                                        [0] * lanes))
+                bv = _splat(builder, vt, v)
                 row = builder.gep(Mp, [builder.add(mo_i, builder.mul(k, ms_i))])
                 for t in range(nvec):
                     x = builder.load(vptr(row, t), align=align)
@@ -311,13 +315,7 @@ def _sgd_vec(typingctx, theta, grad, vel, start, nvec, lr, mom):
         lr_f = context.cast(builder, lr_v, at[5], et)
         mom_f = context.cast(builder, mom_v, at[6], et)
 
-        def bcast(x):
-            b = builder.insert_element(ir.Constant(vt, ir.Undefined), x,
-                                       ir.Constant(ir.IntType(32), 0))
-            return builder.shuffle_vector(b, ir.Constant(vt, ir.Undefined),
-                                          ir.Constant(ir.VectorType(ir.IntType(32), 8),
-                                                      [0] * 8))
-        lr_b, mom_b = bcast(lr_f), bcast(mom_f)
+        lr_b, mom_b = _splat(builder, vt, lr_f), _splat(builder, vt, mom_f)
         fma = cgutils.get_or_insert_function(builder.module,
                                              ir.FunctionType(vt, [vt, vt, vt]),
                                              "llvm.fma.v8f64" if et == types.float64
@@ -396,23 +394,17 @@ def _compress8(typingctx, s, so, k0, idx, io):
     sig = types.uint64(s, so, k0, idx, io)
 
     def codegen(context, builder, sg, args):
-        at = sg.args
+        at, _, _, vt, align = _vector_types(context, sg)
         i64 = ir.IntType(64)
-        ft = context.get_value_type(at[0].dtype)
-        vt = ir.VectorType(ft, 8)
         it = ir.VectorType(i64, 8)
         mt = ir.VectorType(ir.IntType(1), 8)
         sp, ip = _data(context, builder, at[0], args[0]), _data(context, builder, at[3], args[3])
         so_i, k0_i, io_i = (context.cast(builder, args[k], at[k], types.int64)
                             for k in (1, 2, 4))
         v = builder.load(builder.bitcast(builder.gep(sp, [so_i]), vt.as_pointer()),
-                         align=at[0].dtype.bitwidth // 8)
+                         align=align)
         m = builder.fcmp_unordered("!=", v, ir.Constant(vt, [0.0] * 8))
-        kb = builder.insert_element(ir.Constant(it, ir.Undefined), k0_i,
-                                    ir.Constant(ir.IntType(32), 0))
-        kb = builder.shuffle_vector(kb, ir.Constant(it, ir.Undefined),
-                                    ir.Constant(ir.VectorType(ir.IntType(32), 8), [0] * 8))
-        ks = builder.add(kb, ir.Constant(it, list(range(8))))
+        ks = builder.add(_splat(builder, it, k0_i), ir.Constant(it, list(range(8))))
         fn = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(it, [it, mt, it]),
             "llvm.experimental.vector.compress.v8i64")
@@ -504,11 +496,25 @@ def _use_rows(B, R, N, K, itemsize, ibuf):
             and ibuf.shape[0] >= R * K + R)
 
 
+@njit(nogil=True, cache=True, inline='always', error_model="numpy")
+def _pad_width(B, r, n_in, itemsize, ibuf):
+    """The padded width (16 or 32 values) when the forward map of ``r`` units takes
+    :func:`_affine_padded`: one or two vectors' worth of units, not a whole number, from
+    ``_PAD_MIN_ROWS``, within the rows path's limits; else 0."""
+    lanes = _lanes(itemsize)
+    npad = (r + lanes - 1) // lanes * lanes
+    if (r >= _PAD_MIN_ROWS and r % lanes != 0 and npad <= 2 * lanes
+            and _use_rows(B, B, npad, n_in, itemsize, ibuf)):
+        return npad
+    return 0
+
+
 def dbuf_size(B, zcum, units, rows):
     """The float scratch ``dbuf`` of :func:`train_chunk`: every layer's deltas, a block of
-    da, and room for the padded W^T of :func:`_affine` during the forward pass."""
+    da, and room for the padded W^T of :func:`_affine` during the forward pass (and
+    :func:`_affine_padded`'s block of B x 32 values at most)."""
     um = int(np.max(units))
-    return max(B * (int(zcum[-1]) + um), (um + B) * (int(np.max(rows)) + 16))
+    return max(B * (int(zcum[-1]) + um), um * (int(np.max(rows)) + 16) + 32 * B)
 
 
 def ibuf_size(B, units, rows):
@@ -519,8 +525,9 @@ def ibuf_size(B, units, rows):
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
 def _tbuf_len(B, units, rows):
-    """Scratch for :func:`_affine`: a transposed batch or a padded W^T."""
-    return max(B * units.max(), (units.max() + B) * (rows.max() + 16))
+    """Scratch for :func:`_affine`: a transposed batch, or a padded W^T (and
+    :func:`_affine_padded`'s block of B x 32 values at most)."""
+    return max(B * units.max(), units.max() * (rows.max() + 16) + 32 * B)
 
 
 @njit(nogil=True, cache=True, inline='always', error_model="numpy")
@@ -796,11 +803,8 @@ def _affine(theta, wo, r, n_in, src, so, dst, do, B, tbuf, ibuf):
                     dst[udo + i * ur + j] = theta[ubo + j]
             _rows_fma(dst, do, B, r, src, so, n_in, 1, n_in, tbuf, 0, ms, ibuf, False)
             return
-    lanes = _lanes(dst.itemsize)
-    npad = (r + lanes - 1) // lanes * lanes
-    if (r >= _PAD_MIN_ROWS and r % lanes != 0 and npad <= 2 * lanes
-            and _use_rows(B, B, npad, n_in, dst.itemsize, ibuf)
-            and tbuf.shape[0] >= (n_in + B) * npad):
+    npad = _pad_width(B, r, n_in, dst.itemsize, ibuf)
+    if npad and tbuf.shape[0] >= (n_in + B) * npad:
         _affine_padded(theta, wo, r, n_in, src, so, dst, do, B, tbuf, ibuf, npad)
         return
     if B * n_in * r >= _BLAS_MIN:
@@ -1279,36 +1283,31 @@ def _unit_stats(acts, rows, units, zbuf, abuf, zcum, acum, B, out_dead, out_sat,
                         break
                     i += U(1)
                 count += 1 if i == U(B) else 0
-            if code == 4:
-                out_dead[s, l] = count / u
-            else:
-                out_sat[s, l] = count / u
-            continue
-        for j in range(uu):
-            zbuf[j] = -np.inf
-        for i in range(U(B)):
-            ai = ao + i * uu
-            if code == 4:
-                for j in range(uu):
-                    x = abuf[ai + j]
-                    zbuf[j] = x if x > zbuf[j] else zbuf[j]
-            elif code == 2:
-                for j in range(uu):
-                    x = abuf[ai + j]
-                    dv = x * (1.0 - x)
-                    zbuf[j] = dv if dv > zbuf[j] else zbuf[j]
-            else:
-                for j in range(uu):
-                    x = abuf[ai + j]
-                    dv = 1.0 - x * x
-                    zbuf[j] = dv if dv > zbuf[j] else zbuf[j]
-        count = 0
-        lim = 0.0 if code == 4 else 0.01
-        for j in range(uu):
-            if code == 4:
-                count += 0 if zbuf[j] > lim else 1
-            else:
-                count += 0 if zbuf[j] >= lim else 1
+        else:
+            for j in range(uu):
+                zbuf[j] = -np.inf
+            for i in range(U(B)):
+                ai = ao + i * uu
+                if code == 4:
+                    for j in range(uu):
+                        x = abuf[ai + j]
+                        zbuf[j] = x if x > zbuf[j] else zbuf[j]
+                elif code == 2:
+                    for j in range(uu):
+                        x = abuf[ai + j]
+                        dv = x * (1.0 - x)
+                        zbuf[j] = dv if dv > zbuf[j] else zbuf[j]
+                else:
+                    for j in range(uu):
+                        x = abuf[ai + j]
+                        dv = 1.0 - x * x
+                        zbuf[j] = dv if dv > zbuf[j] else zbuf[j]
+            count = 0
+            for j in range(uu):
+                if code == 4:
+                    count += 0 if zbuf[j] > 0.0 else 1
+                else:
+                    count += 0 if zbuf[j] >= 0.01 else 1
         if code == 4:
             out_dead[s, l] = count / u
         else:

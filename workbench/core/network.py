@@ -59,21 +59,29 @@ class Layout:
         256, or fewer when that keeps a layer's product on the kernels' FMA rows path,
         which the training batch of 32 takes (it stops at ``_T_MAX_MACS`` multiply-adds:
         W3's 64 -> 128 over 256 samples went to BLAS, 1.1 ms an evaluation)."""
-        lanes = 16 if itemsize == 4 else 8
-
-        def rows_path(B, r, n_in):
-            if r % lanes:
-                r = -(-r // lanes) * lanes
-                if r > 2 * lanes:
-                    return False
-            return B * r * n_in <= K._T_MAX_MACS and n_in * min(r, 8 * lanes) * itemsize \
-                <= K._ROWS_L1
         layers = [(int(r), int(n)) for r, n in zip(self.rows, self.units[:-1])
-                  if r >= lanes or r >= K._PAD_MIN_ROWS]
+                  if forward_on_rows(32, r, n, itemsize)]
         for B in (256, 128, 96, 64):
-            if all(rows_path(B, r, n) for r, n in layers if rows_path(32, r, n)):
+            if all(forward_on_rows(B, r, n, itemsize) for r, n in layers):
                 return B
         return 32
+
+
+def forward_on_rows(B: int, r: int, n_in: int, itemsize: int) -> bool:
+    """Whether the kernels' forward map of r units over n_in inputs, for a batch of B,
+    takes the FMA rows path (``kernels._use_rows``) or its padded form
+    (``kernels._pad_width``), given enough scratch. The same rules in plain Python, so
+    that choosing a block compiles nothing; a test holds the two to each other."""
+    lanes = 16 if itemsize == 4 else 8
+
+    def fits(N):
+        return (B >= K._ROWS_MIN_BATCH and N >= lanes and N % lanes == 0
+                and B * N * n_in <= K._T_MAX_MACS
+                and n_in * min(N, 8 * lanes) * itemsize <= K._ROWS_L1)
+    if fits(r):
+        return True
+    npad = -(-r // lanes) * lanes
+    return r >= K._PAD_MIN_ROWS and r % lanes != 0 and npad <= 2 * lanes and fits(npad)
 
 
 def _model_dict(model) -> dict:
